@@ -1,0 +1,196 @@
+"""Read a DEX file's string table directly, without androguard's DEX().
+
+Format (AOSP "Dalvik Executable format", dalvik/libdex/DexFile.h):
+  header (0x70 bytes): magic "dex\\n0NN\\0", ... string_ids_size @0x38, string_ids_off @0x3C,
+  type_ids_size @0x40, type_ids_off @0x44 (all uint32 little-endian)
+  string_id_item: uint32 offset of a string_data_item
+  string_data_item: ULEB128 utf16_size, then MUTF-8 bytes, then a NUL byte
+  type_id_item: uint32 index into string_ids (the type descriptor, e.g. "Lvirbox/StubApp;")
+
+MUTF-8 (DexFile.h "Modified UTF-8") differs from UTF-8 in two ways: U+0000 is written C0 80,
+and supplementary characters are written as two 3-byte surrogates (CESU-8).
+
+Hostile input is expected: counts and offsets are checked against the buffer, the number of
+strings and the bytes scanned are bounded, and problems are reported instead of raised.
+"""
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+DEX_MAGIC_PREFIX = b"dex\n"
+HEADER_SIZE = 0x70
+ENDIAN_CONSTANT = 0x12345678
+
+# Bounds (a real app's largest DEX holds ~65k method refs and usually < 200k strings).
+DEFAULT_MAX_STRINGS = 1_000_000
+DEFAULT_MAX_STRING_BYTES = 1 << 20  # one string_data_item; longer ones are truncated
+DEFAULT_SCAN_BUDGET_FACTOR = 4  # total bytes scanned <= factor * len(dex) (defeats overlapping offsets)
+
+CACHE_KEY = "dex_strings"  # ScanContext.cache[CACHE_KEY][display path] -> DexStrings
+
+
+@dataclass(frozen=True)
+class DexStrings:
+    """The string table of one DEX file, in string_ids order (the order androguard reports)."""
+
+    version: str  # "035", "039"... ; "" when the magic is not a DEX magic
+    strings: tuple[str, ...]
+    type_descriptors: tuple[str, ...]  # from type_ids, e.g. "Lcom/example/GoldActivity;"
+    declared_strings: int  # string_ids_size as written (may exceed len(strings) when bounded)
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.version) and not self.problems
+
+
+def is_dex(data: bytes | memoryview) -> bool:
+    """DEX magic: "dex\\n" + three digits + NUL (DexFile.h kDexMagic / kDexMagicVersions)."""
+    head = bytes(data[:8])
+    return len(head) == 8 and head[:4] == DEX_MAGIC_PREFIX and head[4:7].isdigit() and head[7] == 0
+
+
+def _read_uleb128(data: bytes, pos: int, end: int) -> tuple[int, int]:
+    """ULEB128 as in the DEX format: at most 5 bytes for a uint32. Returns (value, next pos)."""
+    result = 0
+    shift = 0
+    for i in range(5):
+        if pos >= end:
+            raise ValueError("ULEB128 runs past the end")
+        b = data[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if b < 0x80:
+            return result & 0xFFFFFFFF, pos
+        shift += 7
+    raise ValueError("ULEB128 longer than 5 bytes")
+
+
+def decode_mutf8(raw: bytes) -> str:
+    """Decode MUTF-8 bytes to str; unpaired surrogates are kept as lone code points (as androguard
+    does), undecodable bytes become U+FFFD."""
+    try:
+        return raw.decode("ascii")
+    except UnicodeDecodeError:
+        pass
+    if b"\xc0\x80" in raw:
+        raw = raw.replace(b"\xc0\x80", b"\x00")
+    text = raw.decode("utf-8", errors="surrogatepass") if _is_cesu_clean(raw) else _decode_lenient(raw)
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        # join high+low surrogate pairs into one code point; lone halves stay as they are
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+    return text
+
+
+def _is_cesu_clean(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8", errors="surrogatepass")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _decode_lenient(raw: bytes) -> str:
+    # Decode valid runs and replace each invalid byte with U+FFFD.
+    out: list[str] = []
+    pos = 0
+    while pos < len(raw):
+        try:
+            out.append(raw[pos:].decode("utf-8", errors="surrogatepass"))
+            break
+        except UnicodeDecodeError as e:
+            out.append(raw[pos : pos + e.start].decode("utf-8", errors="surrogatepass"))
+            out.append("\ufffd")
+            pos += e.start + 1
+    return "".join(out)
+
+
+def parse_dex_strings(
+    data: bytes,
+    *,
+    max_strings: int = DEFAULT_MAX_STRINGS,
+    max_string_bytes: int = DEFAULT_MAX_STRING_BYTES,
+    scan_budget: int | None = None,
+) -> DexStrings:
+    """Return the DEX string table of ``data``; never raises on malformed input."""
+    data = bytes(data)
+    size = len(data)
+    if size < HEADER_SIZE or not is_dex(data):
+        return DexStrings("", (), (), 0, ("not a DEX file (bad magic or shorter than the header)",))
+    version = data[4:7].decode("ascii")
+    problems: list[str] = []
+    (endian_tag,) = struct.unpack_from("<I", data, 0x28)
+    if endian_tag != ENDIAN_CONSTANT:
+        problems.append(f"endian_tag 0x{endian_tag:08x} is not 0x12345678 (read as little-endian anyway)")
+    count, ids_off, type_count, type_off = struct.unpack_from("<IIII", data, 0x38)
+
+    fits = max(0, (size - ids_off) // 4) if ids_off <= size else 0
+    usable = min(count, fits, max_strings)
+    if count and ids_off < HEADER_SIZE:
+        problems.append(f"string_ids_off 0x{ids_off:x} points into the header")
+    if usable < count:
+        problems.append(f"string_ids_size {count} bounded to {usable} (table exceeds the file or the limit)")
+
+    budget = scan_budget if scan_budget is not None else DEFAULT_SCAN_BUDGET_FACTOR * size + 4096
+    offsets = struct.unpack_from(f"<{usable}I", data, ids_off) if usable else ()
+    strings: list[str] = []
+    memo: dict[int, str] = {}
+    bad = 0
+    for off in offsets:
+        text = memo.get(off)
+        if text is not None:
+            strings.append(text)
+            continue
+        if off >= size:
+            bad += 1
+            strings.append("")
+            continue
+        # ULEB128 utf16_size; the fast path covers every string shorter than 128 UTF-16 units
+        b = data[off]
+        if b < 0x80:
+            start = off + 1
+        else:
+            try:
+                _, start = _read_uleb128(data, off, size)
+            except ValueError:
+                bad += 1
+                strings.append("")
+                continue
+        limit = min(size, start + max_string_bytes)
+        end = data.find(b"\0", start, limit)
+        if end < 0:
+            end = limit
+            problems.append(f"string at 0x{off:x} has no NUL terminator within {limit - start} bytes")
+        budget -= end - start + 1
+        if budget < 0:
+            problems.append(f"scan budget exhausted after {len(strings)} strings (overlapping string data?)")
+            break
+        text = decode_mutf8(data[start:end])
+        memo[off] = text
+        strings.append(text)
+    if bad:
+        problems.append(f"{bad} string_data offsets outside the file or unreadable")
+
+    types: list[str] = []
+    type_fits = max(0, (size - type_off) // 4) if type_off <= size else 0
+    type_usable = min(type_count, type_fits, 65536)  # type_ids_size is at most 65535 by spec
+    if type_usable < type_count:
+        problems.append(f"type_ids_size {type_count} bounded to {type_usable}")
+    if type_usable:
+        n = len(strings)
+        for idx in struct.unpack_from(f"<{type_usable}I", data, type_off):
+            if idx < n:
+                types.append(strings[idx])
+    return DexStrings(version, tuple(strings), tuple(types), count, tuple(problems))
+
+
+def dex_strings_for(cache: dict[str, Any], path: str, data: bytes) -> DexStrings:
+    """Parse once per scan: analyzers sharing a ScanContext.cache reuse the same table."""
+    table = cache.setdefault(CACHE_KEY, {})
+    found = table.get(path)
+    if found is None:
+        found = parse_dex_strings(data)
+        table[path] = found
+    return found

@@ -1,0 +1,1 @@
+"""Batch scanning: parallel workers, progress, the case store."""

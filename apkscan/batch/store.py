@@ -1,0 +1,97 @@
+"""The case store: every result of a case in one SQLite file, deduplicated by SHA-256.
+
+One row per distinct APK (sha256); every path it was seen at is kept in ``seen_paths`` so
+``--resume`` can skip a file without reading it again when its path, size and mtime are known.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from typing import Iterator
+
+from apkscan.model import ScanResult
+from apkscan.model_io import result_from_dict
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS results (
+    sha256 TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    status TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    risk_score INTEGER NOT NULL,
+    risk_level TEXT NOT NULL,
+    package TEXT,
+    tool_version TEXT,
+    rules_sha256 TEXT,
+    scanned_at TEXT,
+    result_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS seen_paths (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+
+class CaseStore:
+    def __init__(self, path: str):
+        self.path = path
+        self.db = sqlite3.connect(path)
+        self.db.executescript(_SCHEMA)
+        self.db.execute("PRAGMA journal_mode=WAL")
+
+    def close(self) -> None:
+        self.db.commit()
+        self.db.close()
+
+    def __enter__(self) -> "CaseStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @staticmethod
+    def _stat(path: str) -> tuple[int, int] | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return st.st_size, st.st_mtime_ns
+
+    def already_scanned(self, path: str) -> bool:
+        """True when this path, with the same size and mtime, has a stored result (no re-read)."""
+        st = self._stat(os.path.abspath(path))
+        if st is None:
+            return False
+        row = self.db.execute(
+            "SELECT p.sha256 FROM seen_paths p JOIN results r ON r.sha256 = p.sha256 "
+            "WHERE p.path = ? AND p.size = ? AND p.mtime_ns = ? AND r.status = 'ok'",
+            (os.path.abspath(path), st[0], st[1])).fetchone()
+        return row is not None
+
+    def add(self, result: ScanResult, *, tool_version: str, rules_sha256: str, scanned_at: str) -> None:
+        sha = result.input.sha256
+        path = os.path.abspath(result.input.path)
+        st = self._stat(path)
+        if st is not None:
+            self.db.execute("INSERT OR REPLACE INTO seen_paths(path, size, mtime_ns, sha256) VALUES (?,?,?,?)",
+                            (path, st[0], st[1], sha))
+        if sha is None:  # unreadable input: nothing to deduplicate on
+            return
+        self.db.execute(
+            "INSERT OR REPLACE INTO results VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (sha, result.input.path, result.status, result.verdict, result.risk.score, result.risk.level,
+             result.app.package if result.app else None, tool_version, rules_sha256, scanned_at,
+             json.dumps(result.to_dict(), ensure_ascii=False, sort_keys=True)))
+        self.db.commit()
+
+    def results(self) -> Iterator[ScanResult]:
+        for (doc,) in self.db.execute("SELECT result_json FROM results ORDER BY path, sha256"):
+            yield result_from_dict(json.loads(doc))
+
+    def count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM results").fetchone()[0]

@@ -1,0 +1,166 @@
+"""The pipeline for one APK: archive -> manifest -> signing -> analyzers -> scoring.
+
+``scan_file`` never raises: whatever the bytes, the caller gets a ScanResult, with
+``status: error`` and a clear message when the APK cannot be analysed.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from typing import Iterable
+
+from apkscan.analyzers import default_analyzers
+from apkscan.analyzers.base import ScanContext
+from apkscan.archive import ArchiveError, open_archive
+from apkscan.config import ScanConfig
+from apkscan.manifest import ManifestError, extract_facts
+from apkscan.model import AppFacts, Finding, Identity, InputInfo, ScanError, ScanResult, SigningResult
+from apkscan.scoring import score
+from apkscan import signing
+
+_HASH_CHUNK = 1 << 20
+
+
+def _hash_only(path: str) -> InputInfo:
+    """Hashes for an input that is not a readable APK (the report must still identify it)."""
+    md5, sha1, sha256 = hashlib.md5(), hashlib.sha1(), hashlib.sha256()
+    size = 0
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(_HASH_CHUNK):
+                size += len(chunk)
+                md5.update(chunk)
+                sha1.update(chunk)
+                sha256.update(chunk)
+    except OSError:
+        return InputInfo(path=path, size=size)
+    return InputInfo(path, size, md5.hexdigest(), sha1.hexdigest(), sha256.hexdigest())
+
+
+def _error(info: InputInfo, code: str, message: str, started: float, findings: Iterable[Finding] = (),
+           app: AppFacts | None = None) -> ScanResult:
+    return ScanResult(
+        input=info,
+        status="error",
+        error=ScanError(code, message),
+        app=app,
+        signing=SigningResult(verified=None),
+        findings=tuple(findings),
+        verdict="error",
+        elapsed_ms=int((time.monotonic() - started) * 1000),
+    )
+
+
+def scan_file(path: str, config: ScanConfig | None = None, *, display_path: str | None = None,
+              depth: int = 0) -> ScanResult:
+    """Analyse one APK file. Never raises (except KeyboardInterrupt/SystemExit)."""
+    config = config or ScanConfig()
+    started = time.monotonic()
+    try:
+        return _scan(path, config, display_path or path, depth, started)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except MemoryError:
+        return _error(_hash_only(path), "MEMORY", "analysis ran out of memory", started)
+    except Exception as exc:  # last line of defence: a bug must not stop the batch
+        return _error(_hash_only(path), "INTERNAL", f"internal error: {type(exc).__name__}: {exc}", started)
+
+
+def _scan(path: str, config: ScanConfig, display_path: str, depth: int, started: float) -> ScanResult:
+    try:
+        arc = open_archive(path, config.limits)
+    except ArchiveError as exc:
+        return _error(_hash_only(path), exc.code, exc.message, started)
+    with arc:
+        from apkscan.analyzers.tamper import archive_findings
+
+        try:
+            facts = extract_facts(arc)
+        except ManifestError as exc:
+            arc.stream([])
+            return _error(_input_info(path, arc), exc.code, exc.message, started,
+                          findings=archive_findings(arc))
+
+        session = signing.prepare_verification(arc, min_sdk=config.min_sdk, max_sdk=config.max_sdk)
+        # One sequential read of the file: MD5/SHA-1/SHA-256 and the v2/v3 chunked digests.
+        arc.stream(session.file_consumers)
+
+        ctx = ScanContext(path=path, archive=arc, facts=facts, signing=SigningResult(verified=None),
+                          config=config, display_path=display_path, depth=depth)
+        ctx.cache["scan_nested"] = _nested_scanner(config, display_path, depth)
+        analyzers = default_analyzers()
+        entry_consumers = list(session.entry_consumers)
+        for analyzer in analyzers:
+            make = getattr(analyzer, "entry_consumer", None)
+            if make is not None:
+                consumer = make(ctx)
+                if consumer is not None:
+                    entry_consumers.append(consumer)
+        # One pass over the entries: each is inflated once and shared by v1 digests, YARA,
+        # DEX strings and payload sniffing.
+        arc.for_each_entry(entry_consumers)
+        ctx.signing = session.finish()
+
+        findings: list[Finding] = []
+        for analyzer in analyzers:
+            findings.extend(analyzer.analyze(ctx))
+        identity = _identity(ctx, findings)
+        findings = _dedupe(findings)
+        risk, verdict = score(findings, identity, ctx.signing, facts)
+        return ScanResult(
+            input=_input_info(path, arc),
+            status="ok",
+            app=facts,
+            signing=ctx.signing,
+            identity=identity,
+            findings=tuple(findings),
+            risk=risk,
+            verdict=verdict,
+            elapsed_ms=int((time.monotonic() - started) * 1000),
+        )
+
+
+def _identity(ctx: ScanContext, findings: list[Finding]) -> Identity:
+    from apkscan.analyzers import identity as identity_analyzer
+
+    ident, extra = identity_analyzer.resolve(ctx)
+    findings.extend(extra)
+    return ident
+
+
+def _input_info(path: str, arc) -> InputInfo:
+    h = arc.hashes
+    return InputInfo(path=path, size=arc.size, md5=h.get("md5"), sha1=h.get("sha1"), sha256=h.get("sha256"))
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """Same id, path and evidence reported twice (e.g. by two rules) counts once; most severe first."""
+    seen = set()
+    out = []
+    for f in findings:
+        key = (f.id, f.path, repr(sorted(f.evidence.items(), key=lambda kv: kv[0])))
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(f)
+    out.sort(key=lambda f: (-f.rank, f.id, f.path))
+    return out
+
+
+def _nested_scanner(config: ScanConfig, outer_display: str, depth: int):
+    """Analyse an APK found inside another one (a dropper's payload). The bytes go to a private
+    temporary directory (0700) under a fixed name: entry names never become file paths."""
+
+    def scan_nested(data: bytes, inner_path: str) -> ScanResult | None:
+        if depth + 1 > config.max_depth:
+            return None
+        with tempfile.TemporaryDirectory(prefix="apkscan-") as tmp:
+            os.chmod(tmp, 0o700)
+            target = os.path.join(tmp, "nested.apk")
+            with open(target, "wb") as f:
+                f.write(data)
+            return scan_file(target, config, display_path=f"{outer_display}!{inner_path}", depth=depth + 1)
+
+    return scan_nested
