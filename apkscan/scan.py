@@ -9,6 +9,7 @@ import hashlib
 import os
 import tempfile
 import time
+from dataclasses import replace
 from typing import Iterable
 
 from apkscan.analyzers import default_analyzers
@@ -23,7 +24,7 @@ from apkscan import signing
 _HASH_CHUNK = 1 << 20
 
 
-def _hash_only(path: str) -> InputInfo:
+def _hash_only(path: str, display_path: str | None = None) -> InputInfo:
     """Hashes for an input that is not a readable APK (the report must still identify it)."""
     md5, sha1, sha256 = hashlib.md5(), hashlib.sha1(), hashlib.sha256()
     size = 0
@@ -35,8 +36,8 @@ def _hash_only(path: str) -> InputInfo:
                 sha1.update(chunk)
                 sha256.update(chunk)
     except OSError:
-        return InputInfo(path=path, size=size)
-    return InputInfo(path, size, md5.hexdigest(), sha1.hexdigest(), sha256.hexdigest())
+        return InputInfo(path=display_path or path, size=size)
+    return InputInfo(display_path or path, size, md5.hexdigest(), sha1.hexdigest(), sha256.hexdigest())
 
 
 def _error(info: InputInfo, code: str, message: str, started: float, findings: Iterable[Finding] = (),
@@ -63,16 +64,17 @@ def scan_file(path: str, config: ScanConfig | None = None, *, display_path: str 
     except (KeyboardInterrupt, SystemExit):
         raise
     except MemoryError:
-        return _error(_hash_only(path), "MEMORY", "analysis ran out of memory", started)
+        return _error(_hash_only(path, display_path), "MEMORY", "analysis ran out of memory", started)
     except Exception as exc:  # last line of defence: a bug must not stop the batch
-        return _error(_hash_only(path), "INTERNAL", f"internal error: {type(exc).__name__}: {exc}", started)
+        return _error(_hash_only(path, display_path), "INTERNAL",
+                      f"internal error: {type(exc).__name__}: {exc}", started)
 
 
 def _scan(path: str, config: ScanConfig, display_path: str, depth: int, started: float) -> ScanResult:
     try:
         arc = open_archive(path, config.limits)
     except ArchiveError as exc:
-        return _error(_hash_only(path), exc.code, exc.message, started)
+        return _error(_hash_only(path, display_path), exc.code, exc.message, started)
     with arc:
         from apkscan.analyzers.tamper import archive_findings
 
@@ -80,7 +82,7 @@ def _scan(path: str, config: ScanConfig, display_path: str, depth: int, started:
             facts = extract_facts(arc)
         except ManifestError as exc:
             arc.stream([])
-            return _error(_input_info(path, arc), exc.code, exc.message, started,
+            return _error(_input_info(display_path, arc), exc.code, exc.message, started,
                           findings=archive_findings(arc))
 
         session = signing.prepare_verification(arc, min_sdk=config.min_sdk, max_sdk=config.max_sdk)
@@ -110,7 +112,7 @@ def _scan(path: str, config: ScanConfig, display_path: str, depth: int, started:
         findings = _dedupe(findings)
         risk, verdict = score(findings, identity, ctx.signing, facts)
         return ScanResult(
-            input=_input_info(path, arc),
+            input=_input_info(display_path, arc),
             status="ok",
             app=facts,
             signing=ctx.signing,
@@ -164,3 +166,64 @@ def _nested_scanner(config: ScanConfig, outer_display: str, depth: int):
             return scan_file(target, config, display_path=f"{outer_display}!{inner_path}", depth=depth + 1)
 
     return scan_nested
+
+
+# Findings that describe content, which a split APK can carry as well as the base (native
+# libraries often live in split_config.<abi>.apk); app-level analyzers only read the base.
+_SPLIT_SOURCES = {"archive", "yara", "strings", "indicators", "payloads", "ioc", "signing"}
+
+
+def scan_app(base: str, splits: tuple[str, ...] = (), config: ScanConfig | None = None, *,
+             display_path: str | None = None, split_names: tuple[str, ...] = ()) -> ScanResult:
+    """Analyse an installed app as Android holds it: base.apk plus its split APKs."""
+    config = config or ScanConfig()
+    display = display_path or base
+    result = scan_file(base, config, display_path=display)
+    if not splits or result.status != "ok":
+        return result
+    names = split_names or tuple(os.path.basename(s) for s in splits)
+    findings = list(result.findings)
+    infos = []
+    base_certs = {s.cert_sha256 for s in result.signing.signers} if result.signing else set()
+    for split, name in zip(splits, names):
+        sub = scan_file(split, config, display_path=f"{display}!{name}" if display != base else split)
+        infos.append(sub.input)
+        if sub.status != "ok":
+            findings.append(_split_finding("SPLIT_UNREADABLE", "high", f"Split APK {name} could not be analysed",
+                                           {"split": name, "error": sub.error.to_dict() if sub.error else None}))
+            continue
+        for f in sub.findings:
+            if f.source in _SPLIT_SOURCES:
+                findings.append(replace(f, path=f"{name}!{f.path}" if f.path else name))
+        sub_certs = {s.cert_sha256 for s in sub.signing.signers} if sub.signing else set()
+        if base_certs and sub_certs != base_certs:
+            findings.append(_split_finding(
+                "SPLIT_SIGNER_MISMATCH", "critical", f"Split APK {name} is not signed by the base APK's signer",
+                {"split": name, "base_signers": sorted(base_certs), "split_signers": sorted(sub_certs)}))
+    findings = _dedupe(findings)
+    risk, verdict = score(findings, result.identity, result.signing, result.app)
+    return replace(result, findings=tuple(findings), risk=risk, verdict=verdict, splits=tuple(infos))
+
+
+def _split_finding(fid: str, severity: str, title: str, evidence: dict) -> Finding:
+    from apkscan.findings_catalog import localized
+
+    return localized(Finding(id=fid, severity=severity, title=title, evidence=evidence, source="inputs"))
+
+
+def scan_candidate(cand, config: ScanConfig | None = None) -> ScanResult:
+    """Analyse one discovered input (APK, adb-pull folder, bundle, or APK inside an evidence ZIP)."""
+    from apkscan.inputs.materialize import InputError, local_app
+
+    config = config or ScanConfig()
+    started = time.monotonic()
+    try:
+        with local_app(cand, config.limits.max_entry_size) as app:
+            return scan_app(app.base, app.splits, config, display_path=app.display_path,
+                            split_names=app.split_names)
+    except InputError as exc:
+        return _error(InputInfo(cand.display_path, 0), exc.code, exc.message, started)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:
+        return _error(InputInfo(cand.display_path, 0), "INTERNAL", f"internal error: {type(exc).__name__}: {exc}", started)

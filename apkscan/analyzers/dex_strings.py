@@ -15,6 +15,7 @@ strings and the bytes scanned are bounded, and problems are reported instead of 
 """
 from __future__ import annotations
 
+import operator
 import struct
 from dataclasses import dataclass
 from typing import Any
@@ -77,11 +78,13 @@ def decode_mutf8(raw: bytes) -> str:
         pass
     if b"\xc0\x80" in raw:
         raw = raw.replace(b"\xc0\x80", b"\x00")
+    try:
+        return raw.decode("utf-8")  # BMP text without surrogates: MUTF-8 == UTF-8
+    except UnicodeDecodeError:
+        pass
     text = raw.decode("utf-8", errors="surrogatepass") if _is_cesu_clean(raw) else _decode_lenient(raw)
-    if any("\ud800" <= ch <= "\udfff" for ch in text):
-        # join high+low surrogate pairs into one code point; lone halves stay as they are
-        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
-    return text
+    # join high+low surrogate pairs into one code point; lone halves stay as they are
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
 
 
 def _is_cesu_clean(raw: bytes) -> bool:
@@ -105,6 +108,46 @@ def _decode_lenient(raw: bytes) -> str:
             out.append("\ufffd")
             pos += e.start + 1
     return "".join(out)
+
+
+def _read_contiguous(data: bytes, offsets: tuple[int, ...]) -> list[str] | None:
+    """Fast path for the layout compilers write (d8, dx): string_data_items back to back in
+    string_ids order, so item i ends where item i+1 begins. Verified, not assumed: offsets strictly
+    increasing inside the file, each item's only NUL is its terminator. Then all strings are
+    decoded in one call. Returns None when the layout differs (the general loop handles it)."""
+    size = len(data)
+    if offsets[-1] >= size or any(map(operator.ge, offsets, offsets[1:])):
+        return None
+    end = data.find(b"\0", offsets[-1] + 1)
+    if end < 0:
+        return None
+    raws: list[bytes] = []
+    append = raws.append
+    for off, nxt in zip(offsets, offsets[1:] + (end + 1,)):
+        b = data[off]
+        if b == 0:
+            if nxt == off + 2 and data[off + 1] == 0:
+                append(b"")  # the empty string: ULEB128 0, then the terminator
+                continue
+            return None
+        if b < 0x80:
+            start = off + 1
+        else:  # 128 UTF-16 units or more: multi-byte ULEB128
+            try:
+                _, start = _read_uleb128(data, off, nxt)
+            except ValueError:
+                return None
+        raw = data[start : nxt - 1]
+        if data[nxt - 1] != 0 or b"\0" in raw:
+            return None
+        append(raw)
+    blob = b"\0".join(raws)
+    if b"\xc0\x80" in blob or b"\xed" in blob:
+        return [decode_mutf8(r) for r in raws]  # NUL or surrogates inside: per-string MUTF-8
+    try:
+        return blob.decode("utf-8").split("\0")
+    except UnicodeDecodeError:
+        return [decode_mutf8(r) for r in raws]
 
 
 def parse_dex_strings(
@@ -135,7 +178,12 @@ def parse_dex_strings(
 
     budget = scan_budget if scan_budget is not None else DEFAULT_SCAN_BUDGET_FACTOR * size + 4096
     offsets = struct.unpack_from(f"<{usable}I", data, ids_off) if usable else ()
-    strings: list[str] = []
+    fast = _read_contiguous(data, offsets) if offsets else None
+    if fast is not None:
+        strings = fast
+        offsets = ()  # done
+    else:
+        strings = []
     memo: dict[int, str] = {}
     bad = 0
     for off in offsets:

@@ -15,7 +15,9 @@ DEFAULT_MEMORY_MB = 2048  # address-space guard per worker (virtual, so generous
 def failure_result(task: Task, code: str, message: str) -> ScanResult:
     from apkscan.scan import _hash_only
 
-    return ScanResult(input=_hash_only(task.path), status="error", error=ScanError(code, message), verdict="error")
+    cand = task.candidate
+    info = _hash_only(cand.path, cand.display_path)
+    return ScanResult(input=info, status="error", error=ScanError(code, message), verdict="error")
 
 
 def default_jobs() -> int:

@@ -62,24 +62,25 @@ class CaseStore:
             return None
         return st.st_size, st.st_mtime_ns
 
-    def already_scanned(self, path: str) -> bool:
-        """True when this path, with the same size and mtime, has a stored result (no re-read)."""
-        st = self._stat(os.path.abspath(path))
+    def already_scanned(self, key: str, source: str) -> bool:
+        """True when ``key`` (the input's display path) was stored while ``source`` (the file on
+        disk holding it) had the same size and mtime: resuming does not re-read it."""
+        st = self._stat(source)
         if st is None:
             return False
         row = self.db.execute(
             "SELECT p.sha256 FROM seen_paths p JOIN results r ON r.sha256 = p.sha256 "
             "WHERE p.path = ? AND p.size = ? AND p.mtime_ns = ? AND r.status = 'ok'",
-            (os.path.abspath(path), st[0], st[1])).fetchone()
+            (os.path.abspath(key), st[0], st[1])).fetchone()
         return row is not None
 
-    def add(self, result: ScanResult, *, tool_version: str, rules_sha256: str, scanned_at: str) -> None:
+    def add(self, result: ScanResult, *, source: str, tool_version: str, rules_sha256: str,
+            scanned_at: str) -> None:
         sha = result.input.sha256
-        path = os.path.abspath(result.input.path)
-        st = self._stat(path)
+        st = self._stat(source)
         if st is not None:
             self.db.execute("INSERT OR REPLACE INTO seen_paths(path, size, mtime_ns, sha256) VALUES (?,?,?,?)",
-                            (path, st[0], st[1], sha))
+                            (os.path.abspath(result.input.path), st[0], st[1], sha))
         if sha is None:  # unreadable input: nothing to deduplicate on
             return
         self.db.execute(

@@ -14,6 +14,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Callable, Iterator, Sequence
 
 from apkscan.config import ScanConfig
+from apkscan.inputs import Candidate
 from apkscan.model import ScanResult
 
 _MiB = 1 << 20
@@ -22,8 +23,11 @@ _MiB = 1 << 20
 @dataclass(frozen=True)
 class Task:
     index: int
-    path: str
-    display_path: str = ""
+    candidate: Candidate
+
+    @property
+    def path(self) -> str:
+        return self.candidate.path
 
 
 def _apply_memory_guard(limit_mb: int | None) -> None:
@@ -58,9 +62,9 @@ def _worker_main(conn: Connection, config: ScanConfig, memory_mb: int | None, sc
 
 
 def scan_task(task: Task, config: ScanConfig) -> ScanResult:
-    from apkscan.scan import scan_file
+    from apkscan.scan import scan_candidate
 
-    return scan_file(task.path, config, display_path=task.display_path or task.path)
+    return scan_candidate(task.candidate, config)
 
 
 class _Worker:

@@ -19,6 +19,7 @@ def cli() -> None:
 
 
 def _register() -> None:
+    from apkscan.cli.adb import adb_command
     from apkscan.cli.explain import explain_command
     from apkscan.cli.samples import samples_group
     from apkscan.cli.scan import scan_command
@@ -32,6 +33,7 @@ def _register() -> None:
     cli.add_command(trust_group, "trust")
     cli.add_command(explain_command, "explain")
     cli.add_command(report_command, "report")
+    cli.add_command(adb_command, "adb")
 
 
 _register()

@@ -48,17 +48,17 @@ def exit_code(results, fail_on: str) -> int:
               help="Case store (SQLite): keep every result, deduplicated by SHA-256.")
 @click.option("--resume", is_flag=True, help="With --db: skip files already stored (same path, size, mtime).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
+@click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
+              help="Run on a dask.distributed scheduler (needs the apkscan[dask] extra).")
 def scan_command(paths, fmt, output, fail_on, trust_files, rules_dirs, lang, case_id, examiner, jobs,
-                 time_limit, memory_limit, db, resume, progress):
+                 time_limit, memory_limit, db, resume, progress, dask_address):
     """Scan APK files and directories (searched recursively; APKs recognised by content).
 
     Exit codes: 0 no app reached --fail-on; 1 at least one did; 2 usage error;
     3 some input could not be analysed and none reached the threshold.
     """
-    from apkscan.batch.progress import Progress
-    from apkscan.batch.runner import scan_many
+    from apkscan.batch.session import run_scan
     from apkscan.batch.store import CaseStore
-    from apkscan.batch.workers import Task
 
     if resume and not db:
         raise click.UsageError("--resume needs --db")
@@ -68,34 +68,22 @@ def scan_command(paths, fmt, output, fail_on, trust_files, rules_dirs, lang, cas
     candidates = discover(paths)
     skipped = 0
     if store and resume:
-        kept = [c for c in candidates if not store.already_scanned(c.path)]
+        kept = [c for c in candidates if not store.already_scanned(c.display_path, c.path)]
         skipped = len(candidates) - len(kept)
         candidates = kept
-    tasks = [Task(i, c.path) for i, c in enumerate(candidates)]
-    bar = Progress(len(tasks), enabled=progress)
     started = time.monotonic()
-    results = [None] * len(tasks)
     try:
         with open_output(output) as stream:
-            writer = get_format(fmt).writer(stream, meta)
-            for index, result in scan_many(tasks, config, jobs=jobs, time_limit_s=time_limit,
-                                           memory_mb=memory_limit):
-                results[index] = result
-                writer.add(result)
-                if store:
-                    store.add(result, tool_version=meta.tool_version, rules_sha256=meta.rules_sha256,
-                              scanned_at=meta.scanned_at)
-                bar.update(result.status == "error")
-            bar.close()
-            writer.close()
+            done = run_scan(candidates, config, writer=get_format(fmt).writer(stream, meta), meta=meta,
+                            store=store, jobs=jobs, memory_mb=memory_limit, progress=progress,
+                            dask_address=dask_address)
     finally:
         if store:
             store.close()
-    done = [r for r in results if r is not None]
     if not candidates and not skipped:
         click.echo("apkscan: no APK found in the given paths", err=True)
     if skipped:
         click.echo(f"apkscan: --resume skipped {skipped} file(s) already in {db}", err=True)
-    if bar.enabled:
+    if progress or (progress is None and sys.stderr.isatty()):
         click.echo(f"apkscan: {len(done)} scanned in {time.monotonic() - started:.1f} s", err=True)
     sys.exit(exit_code(done, fail_on.lower()))

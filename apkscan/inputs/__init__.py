@@ -1,4 +1,4 @@
-"""Inputs: what to scan."""
-from apkscan.inputs.discover import Candidate, discover, looks_like_apk
+"""Inputs: what to scan, and how to lay it out for the scanner."""
+from apkscan.inputs.discover import Candidate, classify_zip, discover, looks_like_apk
 
-__all__ = ["Candidate", "discover", "looks_like_apk"]
+__all__ = ["Candidate", "classify_zip", "discover", "looks_like_apk"]

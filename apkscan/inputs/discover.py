@@ -1,75 +1,148 @@
-"""Find the APKs to scan among the paths a user gives: files and directories, recognised by content."""
+"""Find what to scan among the paths a user gives, recognised by content, as officers get them:
+
+- single APK files (any name; a ZIP whose central directory names AndroidManifest.xml);
+- `adb pull` folders: ``<package>/base.apk`` with ``split_*.apk`` beside it -> one app;
+- XAPK / APKS / APKM bundles (a ZIP of APKs) -> one app, base plus splits;
+- ZIP archives of evidence holding APKs -> each APK inside (or each bundle inside).
+"""
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
 APK_SUFFIXES = (".apk", ".apks", ".xapk", ".apkm")
-_ZIP_LOCAL_MAGIC = b"PK\x03\x04"
+BUNDLE_SUFFIXES = (".apks", ".xapk", ".apkm")
 _ZIP_EOCD_MAGIC = b"PK\x05\x06"
-_DEX_MAGIC = b"dex\n"
 _TAIL = 65535 + 22  # largest EOCD record with comment (APPNOTE 4.3.16)
 
 
 @dataclass(frozen=True)
 class Candidate:
+    """One app to analyse. ``kind``: ``apk`` (path is the APK), ``split_dir`` (path is base.apk,
+    ``splits`` the split APK paths), ``bundle`` (path is an XAPK/APKS/APKM), ``zip_member`` (path is
+    an evidence ZIP, ``member`` the APK or bundle inside it)."""
+
     path: str
-    explicit: bool  # named on the command line: scanned (or reported as error) whatever it holds
+    explicit: bool = False
+    kind: str = "apk"
+    splits: tuple[str, ...] = ()
+    member: str | None = None
+
+    @property
+    def display_path(self) -> str:
+        return f"{self.path}!{self.member}" if self.member else self.path
 
 
-def looks_like_apk(path: str | os.PathLike) -> bool:
-    """A ZIP (possibly with a prepended DEX, the Janus trick) whose central directory names
-    AndroidManifest.xml. Reads at most the first 4 bytes and the last 64 KiB."""
+def _tail(path: str | os.PathLike) -> tuple[bytes, int] | None:
     try:
         with open(path, "rb") as f:
-            head = f.read(4)
-            if head not in (_ZIP_LOCAL_MAGIC, _DEX_MAGIC) and not head.startswith(b"PK"):
-                # data may precede the archive; fall through to the tail check only for .apk names
-                if not str(path).lower().endswith(APK_SUFFIXES):
-                    return False
             f.seek(0, os.SEEK_END)
             size = f.tell()
             f.seek(max(0, size - _TAIL))
-            tail = f.read()
+            return f.read(), size
     except OSError:
+        return None
+
+
+def looks_like_apk(path: str | os.PathLike) -> bool:
+    """A ZIP (data may precede it: the Janus trick) whose central directory names
+    AndroidManifest.xml. Reads only the last 64 KiB."""
+    got = _tail(path)
+    if got is None:
         return False
+    tail, size = got
     if _ZIP_EOCD_MAGIC not in tail:
         return False
-    # Cheap and tolerant: the name appears in the central directory at the tail for all but huge
-    # archives; for those, accept the ZIP and let the scanner decide.
-    return b"AndroidManifest.xml" in tail or size > _TAIL or str(path).lower().endswith(APK_SUFFIXES)
+    # The central directory of an APK below 64 KiB of names sits in this tail; a larger one is
+    # accepted as a ZIP when named like an APK, and the scanner decides.
+    return b"AndroidManifest.xml" in tail or (size > _TAIL and str(path).lower().endswith(APK_SUFFIXES))
 
 
-def _walk(root: Path) -> Iterator[str]:
+def _zip_names(path: str) -> list[str] | None:
+    try:
+        with zipfile.ZipFile(path) as z:
+            return z.namelist()
+    except Exception:  # not a ZIP the stdlib reads: leave it to the APK reader
+        return None
+
+
+def classify_zip(path: str) -> str | None:
+    """'apk', 'bundle' or 'evidence_zip' for a ZIP, None otherwise."""
+    if looks_like_apk(path):
+        return "apk"
+    got = _tail(path)
+    if got is None or _ZIP_EOCD_MAGIC not in got[0]:
+        return None
+    names = _zip_names(path)
+    if not names:
+        return None
+    apks = [n for n in names if n.lower().endswith(APK_SUFFIXES)]
+    if not apks:
+        return None
+    if any(n.rsplit("/", 1)[-1] == "base.apk" or n.endswith(".apk") for n in names) and (
+            path.lower().endswith(BUNDLE_SUFFIXES) or "manifest.json" in names or "info.json" in names
+            or "toc.pb" in names or any(n.rsplit("/", 1)[-1].startswith("split_") for n in apks)):
+        return "bundle"
+    return "evidence_zip"
+
+
+def _evidence_members(path: str) -> list[Candidate]:
+    names = _zip_names(path) or []
+    return [Candidate(path, False, "zip_member", member=n) for n in sorted(names)
+            if n.lower().endswith(APK_SUFFIXES) and not n.endswith("/")]
+
+
+def _split_dir(dirpath: str, filenames: list[str]) -> Candidate | None:
+    if "base.apk" not in filenames:
+        return None
+    splits = tuple(os.path.join(dirpath, n) for n in sorted(filenames)
+                   if n.startswith("split_") and n.endswith(".apk"))
+    return Candidate(os.path.join(dirpath, "base.apk"), False, "split_dir", splits=splits)
+
+
+def _classify_file(path: str, explicit: bool) -> list[Candidate]:
+    kind = classify_zip(path)
+    if kind == "bundle":
+        return [Candidate(path, explicit, "bundle")]
+    if kind == "evidence_zip":
+        return _evidence_members(path)
+    if kind == "apk" or explicit:
+        return [Candidate(path, explicit, "apk")]
+    return []
+
+
+def _walk(root: Path) -> Iterator[Candidate]:
     # followlinks=False: a symlink loop in seized data must not hang the walk
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames.sort()
-        for name in sorted(filenames):
-            full = os.path.join(dirpath, name)
-            if os.path.islink(full) or not os.path.isfile(full):
+        files = sorted(n for n in filenames
+                       if not os.path.islink(os.path.join(dirpath, n)) and os.path.isfile(os.path.join(dirpath, n)))
+        app = _split_dir(dirpath, files)
+        in_app = set()
+        if app is not None:
+            yield app
+            in_app = {"base.apk", *(os.path.basename(s) for s in app.splits)}
+        for name in files:
+            if name in in_app:
                 continue
-            if name.lower().endswith(APK_SUFFIXES) or looks_like_apk(full):
-                yield full
+            yield from _classify_file(os.path.join(dirpath, name), explicit=False)
 
 
 def discover(paths: Iterable[str | os.PathLike]) -> list[Candidate]:
-    """Expand files and directories (recursively) into APK candidates, in a stable order, without
-    duplicates. Files named explicitly are always kept; inside directories only APKs recognised by
-    extension or content are."""
-    seen: set[str] = set()
+    """Expand files and directories (recursively) into candidates, in a stable order, without
+    duplicates. Files named explicitly are always kept (an unreadable one is reported as an error)."""
+    seen: set[tuple[str, str | None]] = set()
     found: list[Candidate] = []
     for raw in paths:
         p = Path(raw)
-        if p.is_dir():
-            items = [(f, False) for f in _walk(p)]
-        else:
-            items = [(str(p), True)]
-        for item, explicit in items:
-            key = os.path.realpath(item)
+        items = _walk(p) if p.is_dir() else _classify_file(str(p), explicit=True)
+        for cand in items:
+            key = (os.path.realpath(cand.path), cand.member)
             if key in seen:
                 continue
             seen.add(key)
-            found.append(Candidate(item, explicit))
+            found.append(cand)
     return found

@@ -21,6 +21,7 @@ RES_XML_START_NAMESPACE_TYPE = 0x0100
 RES_XML_END_NAMESPACE_TYPE = 0x0101
 RES_XML_START_ELEMENT_TYPE = 0x0102
 RES_XML_END_ELEMENT_TYPE = 0x0103
+RES_XML_CDATA_TYPE = 0x0104
 RES_XML_RESOURCE_MAP_TYPE = 0x0180
 
 # Res_value data types (ResourceTypes.h, struct Res_value).
@@ -55,6 +56,7 @@ class Element:
     tag: str
     attrs: dict[str, Value] = field(default_factory=dict)  # "android:name" or plain "package"
     children: list["Element"] = field(default_factory=list)
+    text: str | None = None  # character data before the children (ResXMLTree_cdataExt)
 
 
 def _u32(v: int) -> int:
@@ -141,6 +143,9 @@ class _Encoder:
         tag_idx = self.pool.add(el.tag)
         ext = struct.pack("<IIHHHHHH", NO_INDEX, tag_idx, 20, 20, len(records), 0, 0, 0)
         out += self._node(RES_XML_START_ELEMENT_TYPE, ext + b"".join(r[1] for r in records))
+        if el.text is not None:
+            t = self.pool.add(el.text)
+            out += self._node(RES_XML_CDATA_TYPE, struct.pack("<IHBBI", t, 8, 0, TYPE_STRING, t))
         for child in el.children:
             self._element(child, uri_idx, out)
         out += self._node(RES_XML_END_ELEMENT_TYPE, struct.pack("<II", NO_INDEX, tag_idx))

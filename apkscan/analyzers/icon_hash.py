@@ -1,0 +1,131 @@
+"""Perceptual hashes of launcher icons (PNG, WebP, JPEG), to recognise a fake that copies the
+genuine app's icon.
+
+Two 64-bit hashes of the icon composited on white and reduced to grey:
+* pHash: the 8x8 lowest frequencies of a 32x32 DCT-II (DC excluded), each bit = above median;
+* dHash: 9x8 thumbnail, each bit = pixel brighter than its right neighbour.
+Both survive re-scaling and re-compression; together they rarely match unrelated pictures.
+Hostile icons are bounded: only the header is read before the pixel count is checked.
+"""
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+MAX_ICON_BYTES = 4 << 20
+MAX_PIXELS = 4096 * 4096
+ACCEPTED_FORMATS = ("PNG", "WEBP", "JPEG")
+# Matching thresholds (bits out of 64), [derived]: the same icon re-rendered at another density
+# stays within a few bits; unrelated icons differ by ~32.
+PHASH_MATCH = 10
+DHASH_MATCH = 14
+FLAT_RANGE = 12  # grey levels: below this spread the icon is a flat colour
+
+
+@dataclass(frozen=True)
+class IconHash:
+    phash: int
+    dhash: int
+    width: int = 0
+    height: int = 0
+
+    def to_text(self) -> str:
+        return f"p{self.phash:016x}d{self.dhash:016x}"
+
+    @classmethod
+    def from_text(cls, text: str) -> "IconHash | None":
+        text = (text or "").strip().lower()
+        if len(text) != 34 or text[0] != "p" or text[17] != "d":
+            return None
+        try:
+            return cls(int(text[1:17], 16), int(text[18:], 16))
+        except ValueError:
+            return None
+
+    @property
+    def informative(self) -> bool:
+        """A flat or nearly flat icon hashes to (almost) all zeros or ones and would 'match'
+        every other flat icon: such a reference is not used."""
+        ones = bin(self.dhash).count("1")
+        return 4 <= ones <= 60 and self.phash not in (0, (1 << 64) - 1)
+
+
+def _pillow():
+    try:
+        from PIL import Image  # Pillow: the only PNG/WebP decoder we rely on
+    except ImportError:  # pragma: no cover - Pillow is a dependency
+        return None
+    return Image
+
+
+def hash_icon(data: bytes) -> IconHash | None:
+    """-> IconHash, or None when the bytes are not a decodable icon within the limits."""
+    Image = _pillow()
+    if Image is None or not data or len(data) > MAX_ICON_BYTES:
+        return None
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            if img.format not in ACCEPTED_FORMATS:
+                return None
+            width, height = img.size
+            if width <= 0 or height <= 0 or width * height > MAX_PIXELS:
+                return None
+            img.draft("RGB", (64, 64))  # JPEG: decode at a reduced scale
+            rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        grey = Image.alpha_composite(background, rgba).convert("L")
+        small = list(grey.resize((32, 32), Image.Resampling.LANCZOS).getdata())
+        thumb = list(grey.resize((9, 8), Image.Resampling.LANCZOS).getdata())
+    except Exception:  # any decoder error on hostile bytes means "no usable icon"
+        return None
+    if max(small) - min(small) < FLAT_RANGE:
+        return None  # a flat picture has no shape to recognise
+    return IconHash(_phash(small), _dhash(thumb), width, height)
+
+
+@lru_cache(maxsize=1)
+def _dct_table() -> tuple[tuple[float, ...], ...]:
+    n = 32
+    return tuple(tuple(math.cos(math.pi * (2 * x + 1) * u / (2 * n)) for x in range(n)) for u in range(8))
+
+
+def _phash(pixels: list[int]) -> int:
+    table = _dct_table()
+    rows = [pixels[r * 32:(r + 1) * 32] for r in range(32)]
+    # Separable DCT-II, only the 8 lowest frequencies in each direction are needed.
+    row_coef = [[sum(c * p for c, p in zip(table[u], row)) for u in range(8)] for row in rows]
+    coef = [[sum(table[v][y] * row_coef[y][u] for y in range(32)) for u in range(8)] for v in range(8)]
+    flat = [coef[v][u] for v in range(8) for u in range(8)]
+    ac = flat[1:]
+    median = sorted(ac)[len(ac) // 2]
+    bits = 0
+    for value in flat:
+        bits = (bits << 1) | (1 if value > median else 0)
+    return bits
+
+
+def _dhash(pixels: list[int]) -> int:
+    bits = 0
+    for row in range(8):
+        line = pixels[row * 9:(row + 1) * 9]
+        for col in range(8):
+            bits = (bits << 1) | (1 if line[col] > line[col + 1] else 0)
+    return bits
+
+
+def distance(a: IconHash, b: IconHash) -> tuple[int, int]:
+    return bin(a.phash ^ b.phash).count("1"), bin(a.dhash ^ b.dhash).count("1")
+
+
+def matches(candidate: IconHash, reference: IconHash) -> bool:
+    if not reference.informative:
+        return False
+    pd, dd = distance(candidate, reference)
+    return pd <= PHASH_MATCH and dd <= DHASH_MATCH
+
+
+def similarity(a: IconHash, b: IconHash) -> float:
+    pd, dd = distance(a, b)
+    return round(1.0 - (pd + dd) / 128.0, 3)

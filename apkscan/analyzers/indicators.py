@@ -1,0 +1,395 @@
+"""Network indicators in code and content, and matching against known IOCs.
+
+From DEX string tables (dex_strings), native libraries, assets and raw resources: URLs, their
+hosts, IP literals, ws:// / wss:// endpoints, Telegram bot tokens and Firebase endpoints (STR_*).
+Known indicators (samples_meta/iocs/*.json, each with its source) are matched against those
+hosts / IPs / URLs, the SHA-256 of the APK and of every inner file read, and APK file names (IOC_*).
+"""
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import os
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+from urllib.parse import urlsplit
+
+from apkscan.analyzers.content_findings import (
+    apk_path,
+    display_base,
+    entry_path,
+    is_asset,
+    is_classes_dex,
+    is_dir_entry,
+    is_native_lib,
+    is_raw_resource,
+    limit,
+    make_finding,
+)
+from apkscan.analyzers.dex_strings import dex_strings_for, is_dex
+from apkscan.datafiles import samples_meta_dir
+from apkscan.model import Finding
+
+SOURCE = "indicators"
+DEFAULT_MAX_ENTRY_BYTES = 64 << 20  # content regex-scanned per entry (hashing has no cap)
+MAX_UNIQUE = 5000  # distinct URLs / hosts / IPs kept per scan
+MAX_LISTED = 100  # listed in one finding's evidence
+MAX_LOCATIONS = 10
+
+# RFC 3986 URL characters, bounded; scheme list covers what C2 and droppers use.
+_URL = r"(?:https?|wss?|ftp)://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]{1,2048}"
+URL_RE = re.compile(_URL, re.I)
+# Host names: dot-separated labels (RFC 1035), alphabetic TLD of 2..24 characters.
+_HOST = r"(?<![A-Za-z0-9\-.])(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9\-]{1,23}(?![A-Za-z0-9\-])"
+HOST_RE = re.compile(_HOST)
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IP = rf"(?<![0-9.]){_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}(?![0-9]|\.[0-9])"
+IP_RE = re.compile(_IP)
+# An IP literal worth reporting on its own: a whole string "1.2.3.4" or "1.2.3.4:8081" (an IP-like
+# token inside a sentence is not).
+IP_ALONE_RE = re.compile(rf"(?m)^({_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET})(:[0-9]{{1,5}})?$")
+# Binary content (native libraries, assets): only printable runs can hold these indicators, so the
+# patterns run on those runs, one per line, like C string literals (what `strings` does).
+PRINTABLE_RUN_B = re.compile(rb"[\x20-\x7e]{6,}")
+# Telegram Bot API token: "<bot id>:<35-character secret>" (core.telegram.org/bots/api#authorizing-your-bot)
+_TG = r"(?<![A-Za-z0-9_\-:])[0-9]{8,10}:[A-Za-z0-9_\-]{35}(?![A-Za-z0-9_\-])"
+TG_RE = re.compile(_TG)
+FIREBASE_SUFFIXES = (".firebaseio.com", ".firebaseapp.com", ".web.app", ".firebasestorage.app",
+                     "firebasestorage.googleapis.com", ".cloudfunctions.net")
+TELEGRAM_API_HOST = "api.telegram.org"
+
+
+# ---------------------------------------------------------------------------------------------
+# Known indicators
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Indicator:
+    type: str  # domain | ip | sha256 | url | label
+    value: str
+    family: str = ""
+    campaign: str = ""
+    source: str = ""
+    confidence: str = "high"
+    note: str = ""
+
+    def evidence(self) -> dict[str, Any]:
+        return {"indicator": self.value, "type": self.type, "family": self.family, "campaign": self.campaign,
+                "source": self.source, "confidence": self.confidence}
+
+
+@dataclass(frozen=True)
+class IocSet:
+    version: str
+    domains: Mapping[str, Indicator] = field(default_factory=dict)
+    ips: Mapping[str, Indicator] = field(default_factory=dict)
+    sha256: Mapping[str, Indicator] = field(default_factory=dict)
+    urls: Mapping[str, Indicator] = field(default_factory=dict)  # normalised, see _norm_url
+    filenames: Mapping[str, Indicator] = field(default_factory=dict)  # lower-case APK file names
+
+    def match_host(self, host: str) -> Indicator | None:
+        """Exact host or any parent domain of it (an IOC domain covers its subdomains)."""
+        host = host.lower().rstrip(".")
+        while True:
+            found = self.domains.get(host)
+            if found is not None:
+                return found
+            dot = host.find(".")
+            if dot < 0:
+                return None
+            host = host[dot + 1 :]
+
+
+def _norm_url(url: str) -> str:
+    return url.lower().rstrip("/")
+
+
+def ioc_dir() -> Path:
+    return samples_meta_dir() / "iocs"
+
+
+@lru_cache(maxsize=4)
+def load_iocs(folder: str | None = None) -> IocSet:
+    """Every samples_meta/iocs/*.json (or ``folder``) merged; first file wins on duplicates."""
+    root = Path(folder) if folder else ioc_dir()
+    kinds: dict[str, dict[str, Indicator]] = {k: {} for k in ("domain", "ip", "sha256", "url", "filename")}
+    versions = []
+    for path in sorted(root.glob("*.json")):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        versions.append(f"{doc.get('name', path.stem)}@{doc.get('version', '0')}")
+        for raw in doc.get("indicators", ()):
+            ind = Indicator(raw["type"], str(raw["value"]).strip(), raw.get("family") or "", raw.get("campaign") or "",
+                            raw.get("source") or "", raw.get("confidence") or "high", raw.get("note") or "")
+            if ind.type in ("domain", "sha256"):
+                kinds[ind.type].setdefault(ind.value.lower().rstrip("."), ind)
+            elif ind.type == "ip":
+                kinds["ip"].setdefault(ind.value, ind)
+            elif ind.type == "url":
+                kinds["url"].setdefault(_norm_url(ind.value), ind)
+            elif ind.type == "label" and ind.value.lower().endswith(".apk"):
+                kinds["filename"].setdefault(ind.value.lower(), ind)
+    return IocSet("+".join(versions) or "none", kinds["domain"], kinds["ip"], kinds["sha256"], kinds["url"],
+                  kinds["filename"])
+
+
+def ioc_set_version() -> str:
+    """e.g. "vn-gov-impersonation@2026.1.0"; reported in every scan result."""
+    return load_iocs().version
+
+
+# ---------------------------------------------------------------------------------------------
+# Extraction
+# ---------------------------------------------------------------------------------------------
+def _is_public_ip(ip: str) -> bool:
+    try:
+        return ipaddress.IPv4Address(ip).is_global
+    except ValueError:
+        return False
+
+
+def _looks_like_version(ip: str) -> bool:
+    """"4.1.2.0" is a version string far more often than an address: all parts below 32."""
+    return all(int(part) < 32 for part in ip.split("."))
+
+
+def _host_of(url: str) -> str | None:
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
+
+
+def mask_token(token: str) -> str:
+    bot, _, secret = token.partition(":")
+    return f"{bot}:{secret[:4]}...{secret[-2:]}"
+
+
+@dataclass
+class Collected:
+    """What one scan has seen, value -> entry paths (bounded)."""
+
+    urls: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    hosts: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # any host-like token
+    url_hosts: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # hosts of URLs
+    ips: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # every IP-like token
+    ip_literals: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # see IP_ALONE_RE
+    tokens: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    @staticmethod
+    def add(table: dict[str, set[str]], value: str, path: str) -> None:
+        if value in table or len(table) < MAX_UNIQUE:
+            locs = table[value]
+            if len(locs) < MAX_LOCATIONS:
+                locs.add(path)
+
+
+def extract_from_strings(strings: Iterable[str], path: str, seen: Collected) -> None:
+    """One item per DEX string or binary string literal. Only items with a "." can hold a URL,
+    host or IP, only items with ":" a bot token: the patterns run on those few, joined by newlines
+    (so no match spans two strings)."""
+    dotted = "\n".join([x for x in strings if "." in x])
+    for m in URL_RE.finditer(dotted):
+        url = m.group(0)
+        seen.add(seen.urls, url, path)
+        host = _host_of(url)
+        if host:
+            seen.add(seen.url_hosts, host, path)
+    for m in HOST_RE.finditer(dotted):
+        seen.add(seen.hosts, m.group(0).lower(), path)
+    for m in IP_RE.finditer(dotted):
+        seen.add(seen.ips, m.group(0), path)
+    for m in IP_ALONE_RE.finditer(dotted):
+        if m.group(2) or not _looks_like_version(m.group(1)):
+            seen.add(seen.ip_literals, m.group(1), path)
+    colon = "\n".join([x for x in strings if ":" in x])
+    for m in TG_RE.finditer(colon):
+        seen.add(seen.tokens, m.group(0), path)
+
+
+def extract_from_text(text: str, path: str, seen: Collected) -> None:
+    extract_from_strings(text.split("\n"), path, seen)
+
+
+def extract_from_bytes(data: bytes, path: str, seen: Collected) -> None:
+    """Native libraries and assets: the printable runs of the bytes, one per line."""
+    runs = PRINTABLE_RUN_B.findall(data)
+    if runs:
+        extract_from_strings(b"\n".join(runs).decode("ascii").split("\n"), path, seen)
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry consumer
+# ---------------------------------------------------------------------------------------------
+def wanted(name: str) -> bool:
+    return is_classes_dex(name) or is_native_lib(name) or is_asset(name) or is_raw_resource(name)
+
+
+class IndicatorConsumer:
+    """Entry consumer for Archive.for_each_entry; ``finish()`` returns STR_* and IOC_* findings."""
+
+    name = SOURCE
+
+    def __init__(self, ctx: Any, iocs: IocSet | None = None) -> None:
+        self.ctx = ctx
+        self.iocs = iocs if iocs is not None else load_iocs()
+        self.max_bytes = int(limit(ctx, "strings_max_entry_bytes", DEFAULT_MAX_ENTRY_BYTES))
+        self.seen = Collected()
+        self.hash_hits: list[tuple[Indicator, str, str]] = []  # (indicator, path, sha256)
+        self.name_hits: list[tuple[Indicator, str]] = []
+
+    def wants(self, entry: Any) -> bool:
+        return not is_dir_entry(entry) and wanted(entry.name)
+
+    def consume(self, entry: Any, data: bytes) -> None:
+        path = entry_path(self.ctx, entry.name)
+        digest = hashlib.sha256(data).hexdigest()
+        hit = self.iocs.sha256.get(digest)
+        if hit is not None:
+            self.hash_hits.append((hit, path, digest))
+        base = entry.name.rsplit("/", 1)[-1].lower()
+        if base in self.iocs.filenames:
+            self.name_hits.append((self.iocs.filenames[base], path))
+        if is_dex(data):
+            table = dex_strings_for(self.ctx.cache, path, data)
+            extract_from_strings(table.strings, path, self.seen)
+        else:
+            extract_from_bytes(data[: self.max_bytes], path, self.seen)
+
+    def entry_error(self, entry: Any, error: Exception) -> None:
+        pass
+
+    def finish(self) -> list[Finding]:
+        out: list[Finding] = []
+        out += self._hash_findings()
+        out += self._name_findings()
+        out += self._ioc_network_findings()
+        out += self._string_findings()
+        return out
+
+    # -- IOC ---------------------------------------------------------------------------------
+    def _hash_findings(self) -> list[Finding]:
+        hits = list(self.hash_hits)
+        if getattr(self.ctx, "depth", 0) == 0:  # nested APKs were hashed as the outer entry
+            sha = _archive_sha256(self.ctx.archive)
+            if sha and sha in self.iocs.sha256:
+                hits.insert(0, (self.iocs.sha256[sha], apk_path(self.ctx), sha))
+        return [make_finding("IOC_SHA256_MATCH", SOURCE, ind.evidence() | {"sha256": sha, "file": path or "(the APK)"},
+                             path) for ind, path, sha in hits]
+
+    def _name_findings(self) -> list[Finding]:
+        hits = list(self.name_hits)
+        if getattr(self.ctx, "depth", 0) == 0:
+            base = os.path.basename(str(getattr(self.ctx, "path", "") or "")).lower()
+            if base in self.iocs.filenames:
+                hits.insert(0, (self.iocs.filenames[base], ""))
+        return [make_finding("IOC_FILENAME_MATCH", SOURCE, ind.evidence() | {"file": path or display_base(self.ctx)},
+                             path) for ind, path in hits]
+
+    def _ioc_network_findings(self) -> list[Finding]:
+        out: list[Finding] = []
+        by_indicator: dict[tuple[str, str], tuple[Indicator, set[str], set[str]]] = {}
+
+        def hit(ind: Indicator, seen_value: str, paths: Iterable[str]) -> None:
+            key = (ind.type, ind.value)
+            _, values, locs = by_indicator.setdefault(key, (ind, set(), set()))
+            values.add(seen_value)
+            locs.update(paths)
+
+        for url, paths in self.seen.urls.items():
+            ind = self.iocs.urls.get(_norm_url(url))
+            if ind is not None:
+                hit(ind, url, paths)
+        for table in (self.seen.url_hosts, self.seen.hosts):
+            for host, paths in table.items():
+                ind = self.iocs.match_host(host)
+                if ind is not None:
+                    hit(ind, host, paths)
+        for ip, paths in self.seen.ips.items():
+            ind = self.iocs.ips.get(ip)
+            if ind is not None:
+                hit(ind, ip, paths)
+        ids = {"domain": "IOC_DOMAIN_MATCH", "ip": "IOC_IP_MATCH", "url": "IOC_URL_MATCH"}
+        for (kind, _), (ind, values, locs) in sorted(by_indicator.items()):
+            locations = sorted(locs)
+            severity = None if ind.confidence == "high" else "medium"
+            out.append(make_finding(ids[kind], SOURCE,
+                                    ind.evidence() | {"found": sorted(values)[:MAX_LISTED], "locations": locations},
+                                    locations[0] if locations else "", severity=severity))
+        return out
+
+    # -- strings -------------------------------------------------------------------------------
+    def _string_findings(self) -> list[Finding]:
+        out: list[Finding] = []
+        seen = self.seen
+        where = apk_path(self.ctx)
+        ws = {u: p for u, p in seen.urls.items() if u.lower().startswith(("ws://", "wss://"))}
+        if ws:
+            out.append(make_finding("STR_WEBSOCKET_ENDPOINT", SOURCE, _listing(ws, "endpoints"), _first_path(ws, where)))
+        if seen.tokens:
+            listed = {mask_token(t): p for t, p in seen.tokens.items()}
+            ev = _listing(listed, "tokens") | {"token_sha256": sorted(hashlib.sha256(t.encode()).hexdigest()
+                                                                     for t in seen.tokens)[:MAX_LISTED]}
+            out.append(make_finding("STR_TELEGRAM_BOT_TOKEN", SOURCE, ev, _first_path(seen.tokens, where)))
+        tg_api = {u: p for u, p in seen.urls.items() if (_host_of(u) or "") == TELEGRAM_API_HOST}
+        tg_api.update({h: p for h, p in seen.hosts.items() if h == TELEGRAM_API_HOST})
+        if tg_api:
+            out.append(make_finding("STR_TELEGRAM_BOT_API", SOURCE, _listing(tg_api, "endpoints"), _first_path(tg_api, where)))
+        firebase = {h: p for table in (seen.url_hosts, seen.hosts) for h, p in table.items()
+                    if h.endswith(FIREBASE_SUFFIXES) or h in ("firebasestorage.googleapis.com",)}
+        if firebase:
+            out.append(make_finding("STR_FIREBASE_ENDPOINT", SOURCE, _listing(firebase, "hosts"), _first_path(firebase, where)))
+        literals: dict[str, set[str]] = defaultdict(set)
+        for table in (seen.ip_literals, seen.url_hosts):
+            for ip, p in table.items():
+                if IP_RE.fullmatch(ip) and _is_public_ip(ip):
+                    literals[ip].update(p)
+        public_ips = dict(literals)
+        if public_ips:
+            out.append(make_finding("STR_HARDCODED_IP", SOURCE, _listing(public_ips, "ips"), _first_path(public_ips, where)))
+        if seen.urls:
+            ev = _listing(seen.urls, "urls") | {"hosts": sorted(seen.url_hosts)[:MAX_LISTED], "host_count": len(seen.url_hosts)}
+            out.append(make_finding("STR_NETWORK_ENDPOINTS", SOURCE, ev, where))
+        return out
+
+
+def _listing(table: Mapping[str, set[str]], key: str) -> dict[str, Any]:
+    values = sorted(table)
+    return {key: values[:MAX_LISTED], "count": len(values),
+            "locations": {v: sorted(table[v]) for v in values[:MAX_LISTED]}}
+
+
+def _first_path(table: Mapping[str, set[str]], default: str) -> str:
+    paths = sorted(p for locs in table.values() for p in locs)
+    return paths[0] if paths else default
+
+
+def _archive_sha256(archive: Any) -> str | None:
+    hashes = getattr(archive, "hashes", None)
+    if hashes is None:
+        return None
+    value = hashes.get("sha256") if isinstance(hashes, Mapping) else getattr(hashes, "sha256", None)
+    return str(value).lower() if value else None
+
+
+class IndicatorAnalyzer:
+    """Pipeline analyzer: ``entry_consumer(ctx)`` joins the shared entry pass, ``analyze(ctx)``
+    returns its findings (running a pass of its own when used stand-alone)."""
+
+    name = SOURCE
+    _KEY = "consumer:indicators"
+
+    def entry_consumer(self, ctx: Any) -> IndicatorConsumer:
+        consumer = IndicatorConsumer(ctx)
+        ctx.cache[self._KEY] = consumer
+        return consumer
+
+    def analyze(self, ctx: Any) -> Iterable[Finding]:
+        consumer = ctx.cache.pop(self._KEY, None)
+        if consumer is None:
+            consumer = IndicatorConsumer(ctx)
+            ctx.archive.for_each_entry([consumer])
+        return consumer.finish()

@@ -1,0 +1,773 @@
+"""APK Signature Scheme v1 (JAR signing) verification, the way Android checks it.
+
+Behaviour, stage order and issue names follow AOSP apksig ``V1SchemeVerifier`` (the library behind
+``apksigner verify``): a JAR signature verifies for a range of API levels [min_sdk, max_sdk] only if it
+verifies on every platform in that range.
+
+1. ZIP: duplicate entry names are fatal (JAR_SIG_DUPLICATE_ZIP_ENTRY); directory entries are ignored.
+2. META-INF/MANIFEST.MF must exist; its individual sections must be named, unique, and name entries
+   present in the APK.
+3. Signers are the META-INF/*.RSA|*.DSA|*.EC files that have a matching .SF (at most 10).
+4. Each signature block (PKCS #7 SignedData) must verify against its .SF: before Android N only the
+   first SignerInfo is tried, from N on the first one that verifies counts. The signing certificate
+   is the bag's certificate whose issuer and serial number the SignerInfo names -- never "the first
+   certificate" -- so a genuine certificate planted in the bag proves nothing.
+5. Each .SF must cover the manifest: its -Digest-Manifest (whole file) or, failing that, per-section
+   -Digest attributes; the X-Android-APK-Signed attribute protects v2+ signatures from stripping.
+6. Every entry outside META-INF/ must be listed in the manifest, signed by the same set of signers,
+   and its uncompressed data must match the manifest digest(s) Android would check.
+7. Files in META-INF/ other than the signature files are not protected: reported as warnings.
+
+Which digest attributes count depends on the API levels (``digests_to_verify``), and which
+digest/signature algorithm pairs a SignerInfo may use too (``pkcs7.SUPPORTED_SIG_ALGS``).
+
+The verifier is an entry consumer for ``Archive.for_each_entry``: it reads the META-INF files itself
+when constructed, then hashes the entries it is given (keeping no entry data); ``finish()`` reads any
+entry it needed but was not given.
+"""
+from __future__ import annotations
+
+import hashlib
+import warnings
+from dataclasses import dataclass, replace
+from typing import Iterable
+
+from apkscan.model import Signer, SigningIssue
+from apkscan.signing import jar_manifest, pkcs7
+from apkscan.signing.certs import signer_from_der
+from apkscan.signing.issues import make
+from apkscan.signing.jar_manifest import Section
+
+MANIFEST_ENTRY_NAME = "META-INF/MANIFEST.MF"
+SF_ATTRIBUTE_ANDROID_APK_SIGNED = "X-Android-APK-Signed"
+MAX_APK_SIGNERS = 10  # apksig Constants.MAX_APK_SIGNERS
+MAX_META_FILE_SIZE = 64 * 1024 * 1024  # bound on MANIFEST.MF / .SF / signature block we inflate
+
+# AndroidSdkVersion constants used by the rules below
+GINGERBREAD, JELLY_BEAN_MR2, KITKAT, N, P = 9, 18, 19, 24, 28
+
+# APK Signature Scheme ids named in X-Android-APK-Signed that apksig knows, by the newest platform
+# checked (ApkVerifier.getSupportedSchemeNames).
+SCHEME_NAMES = {2: "APK Signature Scheme v2", 3: "APK Signature Scheme v3"}
+
+
+
+def issue(name: str, *params, signer: str | None = None) -> SigningIssue:
+    """A v1 SigningIssue (apksig name, apkscan.signing.issues wording), prefixed with the signer
+    ("JAR signer CERT.RSA: ...") as apksigner prints signer issues."""
+    made = make(name, *params, scheme="v1")
+    return replace(made, message=f"JAR signer {signer}: {made.message}") if signer else made
+
+
+def jar_name(entry) -> str:
+    """The entry name as apksig sees it: the raw bytes decoded as UTF-8, invalid sequences replaced
+    by U+FFFD (the archive layer shows them as \\xNN instead)."""
+    raw = getattr(entry, "raw_name", b"")
+    return raw.decode("utf-8", errors="replace") if raw else entry.name
+
+
+@dataclass(frozen=True)
+class V1Result:
+    present: bool  # the APK carries JAR signature files (META-INF/*.SF|.RSA|.DSA|.EC)
+    verified: bool
+    signers: tuple[Signer, ...]  # signers whose signatures verified and cover the APK's entries
+    issues: tuple[SigningIssue, ...]  # errors: any makes verified False
+    warnings: tuple[SigningIssue, ...]
+    apk_signed_scheme_ids: tuple[int, ...]  # X-Android-APK-Signed ids over all .SF files
+    extracted_certificates: tuple[Signer, ...] = ()  # every certificate seen in the blocks: NOT proof
+
+
+# ---------------------------------------------------------------------------------------------
+# Digests in MANIFEST.MF / .SF sections, by API level (apksig V1SchemeVerifier.getDigestsToVerify)
+
+_HASHLIB = {"MD5": "md5", "SHA-1": "sha1", "SHA-224": "sha224", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
+_CANONICAL_DIGEST = {"MD5": "MD5", "SHA": "SHA-1", "SHA1": "SHA-1", "SHA-1": "SHA-1", "SHA-256": "SHA-256", "SHA-384": "SHA-384", "SHA-512": "SHA-512"}
+# Digest algorithms the pre-JB-MR2 "Digest-Algorithms" logic accepts, and from which API level.
+_MIN_SDK_FOR_DIGEST = {"MD5": 0, "SHA-1": 0, "SHA-256": 0, "SHA-384": GINGERBREAD, "SHA-512": GINGERBREAD}
+# From JB MR2 (API 18) Android uses the strongest of these that is present.
+_JB_MR2_DIGESTS = ("SHA-512", "SHA-384", "SHA-256", "SHA-1")
+_JAVA_WHITESPACE = " \t\n\r\f"
+
+
+def _attr_name(jca: str, suffix: str) -> str:
+    return ("SHA1" if jca == "SHA-1" else jca) + suffix
+
+
+def _digest(jca: str, data: bytes) -> bytes:
+    return hashlib.new(_HASHLIB[jca], data).digest()
+
+
+def digests_to_verify(section: Section, suffix: str, min_sdk: int, max_sdk: int) -> list[tuple[str, bytes]]:
+    """The (JCA digest name, expected digest) pairs Android checks for this section over [min, max].
+
+    Before API 18 the platform walks the old "Digest-Algorithms" list (default "SHA SHA1") and uses the
+    first digest attribute it finds; if none is usable there, the section cannot verify on those
+    platforms (empty result). From API 18 it uses the strongest of SHA-512/384/256/1 present.
+    Raises jar_manifest.Base64Error on a malformed digest value (apksig throws there too)."""
+    result: list[tuple[str, bytes]] = []
+    if min_sdk < JELLY_BEAN_MR2:
+        algs = section.get("Digest-Algorithms")
+        if algs is None:
+            algs = "SHA SHA1"
+        for token in _java_tokens(algs):
+            value = section.get(token + suffix)
+            if value is None:
+                continue
+            canonical = _CANONICAL_DIGEST.get(token.upper())
+            if canonical is None or _MIN_SDK_FOR_DIGEST.get(canonical, 2**31) > min_sdk:
+                continue
+            result.append((canonical, jar_manifest.java_b64decode(value)))
+            break
+        if not result:
+            return result
+    if max_sdk >= JELLY_BEAN_MR2:
+        for alg in _JB_MR2_DIGESTS:
+            value = section.get(_attr_name(alg, suffix))
+            if value is None:
+                continue
+            digest = jar_manifest.java_b64decode(value)
+            already = next((d for a, d in result if a == alg), None)
+            if already is None or already != digest:
+                result.append((alg, digest))
+            break
+    return result
+
+
+def _java_tokens(text: str) -> list[str]:
+    """java.util.StringTokenizer with its default delimiters."""
+    out, cur = [], []
+    for ch in text:
+        if ch in _JAVA_WHITESPACE:
+            if cur:
+                out.append("".join(cur))
+                cur = []
+        else:
+            cur.append(ch)
+    if cur:
+        out.append("".join(cur))
+    return out
+
+
+def parse_apk_signed_ids(value: str) -> list[int]:
+    """X-Android-APK-Signed: comma-separated scheme ids; blanks and non-integers are skipped (apksig)."""
+    ids = []
+    for token in value.split(","):
+        token = _java_trim(token)
+        if not token:
+            continue
+        body = token[1:] if token[0] in "+-" else token
+        if not body or not body.isascii() or not body.isdigit():
+            continue
+        v = int(token)
+        if -(2**31) <= v < 2**31:
+            ids.append(v)
+    return ids
+
+
+def _java_trim(s: str) -> str:
+    i, j = 0, len(s)
+    while i < j and s[i] <= " ":
+        i += 1
+    while j > i and s[j - 1] <= " ":
+        j -= 1
+    return s[i:j]
+
+
+def _supported_scheme_names(max_sdk: int) -> dict[int, str]:
+    if max_sdk >= P:
+        return dict(SCHEME_NAMES)
+    if max_sdk >= N:
+        return {2: SCHEME_NAMES[2]}
+    return {}
+
+
+def _b64(data: bytes) -> str:
+    return jar_manifest.b64encode(data)
+
+
+def _levels_text(gaps: list[tuple[int, int]]) -> str:
+    parts = []
+    for lo, hi in gaps:
+        if lo == hi:
+            parts.append(str(lo))
+        elif hi == pkcs7.INF:
+            parts.append(f"{lo}+")
+        else:
+            parts.append(f"{lo}-{hi}")
+    return ", ".join(parts)
+
+
+def describe_certificate(cert: pkcs7.Certificate) -> Signer:
+    """model.Signer for a bag certificate; fingerprints are over the bytes found in the APK (which,
+    for a BER-encoded certificate, differ from the DER re-encoding used to read it)."""
+    with warnings.catch_warnings():  # cryptography warns about out-of-spec names; they are reported as is
+        warnings.simplefilter("ignore")
+        signer = signer_from_der(cert.der)
+    if cert.der is not cert.encoded:
+        signer = replace(
+            signer,
+            cert_sha256=hashlib.sha256(cert.encoded).hexdigest(),
+            cert_sha1=hashlib.sha1(cert.encoded).hexdigest(),
+            cert_der=cert.encoded,
+        )
+    return signer
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class _Fatal(Exception):
+    """Stops verification: apksig throws (e.g. ApkFormatException) where this is raised."""
+
+    def __init__(self, issue_: SigningIssue):
+        super().__init__(issue_.message)
+        self.issue = issue_
+
+
+class _JarSigner:
+    def __init__(self, block_name: str, block_entry, sf_name: str, sf_entry):
+        self.block_entry = block_entry
+        self.sf_entry = sf_entry
+        self.block_name = block_name
+        self.sf_name = sf_name
+        self.name = block_name[len("META-INF/") :]
+        self.errors: list[SigningIssue] = []
+        self.warnings: list[SigningIssue] = []
+        self.ignored = False
+        self.version_missing = False
+        self.sf_bytes = b""
+        self.sf_main: Section | None = None
+        self.sf_sections: list[Section] = []
+        self.certificate: pkcs7.Certificate | None = None
+        self.bag: list[pkcs7.Certificate] = []
+        self.entry_names: set[str] = set()
+        # .SF-against-manifest checks that do not depend on the APK Signing Block (see finish()).
+        self.digest_errors: list[SigningIssue] = []
+        self.digest_warnings: list[SigningIssue] = []
+        self.digest_failure: Exception | None = None
+
+    def error(self, name: str, *params) -> None:
+        self.errors.append(issue(name, *params, signer=self.name))
+
+
+class V1Verifier:
+    """Verifies an APK's JAR signature for API levels [min_sdk, max_sdk] (see module docstring).
+
+    ``found_apk_sig_scheme_ids``: ids of the APK Signature Scheme blocks (2, 3, 31) the facade found in
+    the APK Signing Block. apksig needs them for the anti-stripping check (X-Android-APK-Signed); when
+    they are not known (None, the default) that check is skipped and ``V1Result.apk_signed_scheme_ids``
+    carries the ids for the caller to check. They may also be given later, before ``finish()``, with
+    ``set_found_apk_sig_scheme_ids``.
+    """
+
+    def __init__(self, archive, min_sdk: int, max_sdk: int, found_apk_sig_scheme_ids: Iterable[int] | None = None):
+        if min_sdk > max_sdk:
+            raise ValueError(f"minSdkVersion ({min_sdk}) > maxSdkVersion ({max_sdk})")
+        self._archive = archive
+        self._min = int(min_sdk)
+        self._max = int(max_sdk)
+        self._found: frozenset[int] | None = None
+        if found_apk_sig_scheme_ids is not None:
+            self.set_found_apk_sig_scheme_ids(found_apk_sig_scheme_ids)
+        self._errors: list[SigningIssue] = []
+        self._warnings: list[SigningIssue] = []
+        self._present = False
+        self._stopped = False  # an error ended verification before the entry stage
+        self._records: list = []
+        self._manifest_entry = None
+        self._manifest_bytes = b""
+        self._manifest_main: Section | None = None
+        self._sections: dict[str, Section] = {}
+        self._signers: list[_JarSigner] = []
+        self._wanted: dict[str, list[tuple[str, bytes]] | Exception] = {}
+        self._actual: dict[str, dict[str, bytes]] = {}
+        self._entry_errors: dict[str, str] = {}
+        self._collect = False
+        self._result: V1Result | None = None
+        try:
+            self._prepare()
+        except _Fatal as e:
+            self._errors.append(e.issue)
+            self._stopped = True
+        except Exception as e:  # never let a hostile APK crash the scan
+            self._errors.append(issue("UNEXPECTED_EXCEPTION", f"{type(e).__name__}: {e}"))
+            self._stopped = True
+
+    def set_found_apk_sig_scheme_ids(self, ids: Iterable[int]) -> None:
+        self._found = frozenset(int(i) for i in ids)
+
+    # -- entry consumer protocol -----------------------------------------------------------------
+
+    def wants(self, entry) -> bool:
+        name = jar_name(entry)
+        return self._collect and name not in self._actual and isinstance(self._wanted.get(name), list)
+
+    def consume(self, entry, data: bytes) -> None:
+        name = jar_name(entry)
+        algs = self._wanted.get(name)
+        if not isinstance(algs, list) or name in self._actual:
+            return
+        self._actual[name] = {alg: _digest(alg, data) for alg, _ in algs}
+
+    def entry_error(self, entry, err) -> None:
+        self._entry_errors.setdefault(jar_name(entry), str(err) or type(err).__name__)
+
+    def finish(self) -> V1Result:
+        if self._result is None:
+            verified = False
+            if not self._stopped:
+                try:
+                    verified = self._verify_rest()
+                except _Fatal as e:
+                    self._errors.append(e.issue)
+                except Exception as e:
+                    self._errors.append(issue("UNEXPECTED_EXCEPTION", f"{type(e).__name__}: {e}"))
+            self._result = self._build_result(verified)
+        return self._result
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    def _read(self, entry) -> bytes:
+        try:
+            return self._archive.read(entry, max_size=MAX_META_FILE_SIZE)
+        except Exception as e:
+            raise _Fatal(issue("MALFORMED_APK", f"Malformed ZIP entry: {entry.name}: {e}")) from e
+
+    # -- stages done at construction: everything but the entries' data and the stripping check ----
+
+    def _prepare(self) -> None:
+        # apksig ignores directory entries everywhere in v1 (V1SchemeVerifier.parseZipCentralDirectory)
+        records = [(n, e) for n, e in ((jar_name(e), e) for e in self._archive.entries) if not n.endswith("/")]
+        self._records = records
+        seen: set[str] = set()
+        reported: set[str] = set()
+        for name, _ in records:
+            if name in seen and name not in reported:
+                reported.add(name)
+                self._errors.append(issue("JAR_SIG_DUPLICATE_ZIP_ENTRY", name))
+            seen.add(name)
+
+        sf_entries: dict[str, object] = {}
+        blocks = []
+        for name, e in records:
+            if not name.startswith("META-INF/"):
+                continue
+            if self._manifest_entry is None and name == MANIFEST_ENTRY_NAME:
+                self._manifest_entry = e
+            elif name.endswith(".SF"):
+                sf_entries[name] = e
+            elif name.endswith((".RSA", ".DSA", ".EC")):
+                blocks.append((name, e))
+        self._present = bool(sf_entries or blocks)
+        if self._errors:
+            self._stopped = True
+            return
+        if self._manifest_entry is None:
+            raise _Fatal(issue("JAR_SIG_NO_MANIFEST"))
+
+        self._manifest_bytes = self._read(self._manifest_entry)
+        try:
+            self._manifest_main, individual = jar_manifest.parse(self._manifest_bytes)
+        except jar_manifest.ManifestFormatError as e:
+            raise _Fatal(issue("MALFORMED_APK", f"META-INF/MANIFEST.MF: {e}")) from e
+        if self._manifest_main is None:
+            self._manifest_main = Section(0, 0, ())
+        names = set(seen)
+        for number, section in enumerate(individual, 1):
+            name = section.name
+            if name is None:
+                self._errors.append(issue("JAR_SIG_UNNNAMED_MANIFEST_SECTION", number))
+                continue
+            if name in self._sections:
+                self._sections[name] = section  # a later duplicate replaces the earlier one (HashMap.put)
+                self._errors.append(issue("JAR_SIG_DUPLICATE_MANIFEST_SECTION", name))
+                continue
+            self._sections[name] = section
+            if name not in names:
+                self._errors.append(issue("JAR_SIG_MISSING_ZIP_ENTRY_REFERENCED_IN_MANIFEST", name))
+        if self._errors:
+            self._stopped = True
+            return
+
+        for block_name, block in blocks:
+            sf_name = block_name[: block_name.rfind(".")] + ".SF"
+            sf = sf_entries.get(sf_name)
+            if sf is None:
+                self._warnings.append(issue("JAR_SIG_MISSING_FILE", block_name, sf_name))
+                continue
+            self._signers.append(_JarSigner(block_name, block, sf_name, sf))
+        if not self._signers:
+            raise _Fatal(issue("JAR_SIG_NO_SIGNATURES"))
+        if len(self._signers) > MAX_APK_SIGNERS:
+            raise _Fatal(issue("JAR_SIG_MAX_SIGNATURES_EXCEEDED", MAX_APK_SIGNERS, len(self._signers)))
+
+        # Every signature block must verify against its .SF; any failure ends verification.
+        for signer in self._signers:
+            self._verify_block(signer)
+        if any(s.errors for s in self._signers):
+            self._stopped = True
+            return
+
+        for signer in self._signers:
+            self._check_sf_digests(signer)
+        live = [s for s in self._signers if not s.ignored]
+        if not live or any(s.digest_errors or s.digest_failure for s in live):
+            return  # finish() reports it; no entry data is needed
+
+        for name, _ in records:
+            if name.startswith("META-INF/") or name not in self._sections:
+                continue
+            try:
+                self._wanted[name] = digests_to_verify(self._sections[name], "-Digest", self._min, self._max)
+            except jar_manifest.Base64Error as err:
+                self._wanted[name] = err
+        self._collect = True
+
+    # -- stage 4: signature block against .SF ------------------------------------------------------
+
+    def _verify_block(self, signer: _JarSigner) -> None:
+        block = self._read(signer.block_entry)
+        signer.sf_bytes = self._read(signer.sf_entry)
+        try:
+            signed_data = pkcs7.parse_signed_data(block)
+        except pkcs7.Pkcs7DecodingError as e:
+            signer.error("JAR_SIG_PARSE_EXCEPTION", signer.block_name, e)
+            return
+        if not signed_data.signer_infos:
+            signer.error("JAR_SIG_NO_SIGNERS", signer.block_name)
+            return
+        # Before Android N only the first SignerInfo is tried; from N the first that verifies counts.
+        to_try = signed_data.signer_infos[:1] if self._min < N else signed_data.signer_infos
+        first_verified = None
+        for signer_info in to_try:
+            if not signer.bag and signed_data.certificates:
+                try:
+                    signer.bag = [pkcs7.parse_certificate(c) for c in signed_data.certificates]
+                except pkcs7.CertificateParseError as e:
+                    signer.error("JAR_SIG_PARSE_EXCEPTION", signer.block_name, e)
+                    return
+            try:
+                cert = self._verify_signer_info(signer, signed_data, signer_info)
+            except pkcs7.Pkcs7DecodingError as e:
+                signer.error("JAR_SIG_PARSE_EXCEPTION", signer.block_name, e)
+                return
+            except pkcs7.SignatureVerifyError as e:
+                signer.error("JAR_SIG_VERIFY_EXCEPTION", signer.block_name, signer.sf_name, e)
+                return
+            if signer.errors:
+                return
+            if cert is not None and first_verified is None:
+                first_verified = cert
+        if first_verified is None:
+            signer.error("JAR_SIG_DID_NOT_VERIFY", signer.block_name, signer.sf_name)
+            return
+        signer.certificate = first_verified
+
+    def _verify_signer_info(self, signer: _JarSigner, signed_data: pkcs7.SignedData, si: pkcs7.SignerInfo):
+        """The signing certificate if this SignerInfo verifies against the .SF, else None."""
+        digest_oid = si.digest_algorithm.oid
+        sig_oid = si.signature_algorithm.oid
+        gaps = pkcs7.unsupported_api_levels(digest_oid, sig_oid, self._min, self._max)
+        if gaps:
+            signer.error(
+                "JAR_SIG_UNSUPPORTED_SIG_ALG",
+                signer.block_name,
+                digest_oid,
+                sig_oid,
+                _levels_text(gaps),
+                pkcs7.OID_NAMES.get(digest_oid, digest_oid),
+                pkcs7.OID_NAMES.get(sig_oid, sig_oid),
+            )
+            return None
+        cert = self._find_certificate(signer.bag, si.sid)
+        if cert is None:
+            raise pkcs7.SignatureVerifyError("Signing certificate referenced in SignerInfo not found in SignedData")
+        if cert.unsupported_critical_extension:
+            raise pkcs7.SignatureVerifyError("Signing certificate has unsupported critical extensions")
+        if cert.key_usage is not None:
+            ku = cert.key_usage
+            if not (len(ku) >= 1 and ku[0]) and not (len(ku) >= 2 and ku[1]):
+                raise pkcs7.SignatureVerifyError(
+                    "Signing certificate not authorized for use in digital signatures: keyUsage extension"
+                    " missing digitalSignature and nonRepudiation"
+                )
+        jca = pkcs7.jca_signature_algorithm(digest_oid, sig_oid)
+        public_key = pkcs7.load_public_key(cert.public_key_info)
+        pkcs7.check_key_type(public_key, jca)
+        sf = signer.sf_bytes
+        if si.signed_attrs is not None:
+            if self._min < KITKAT:
+                # Before KitKat the digest in signed attributes was not checked: such a signature does
+                # not protect the APK there, so apksig rejects it outright.
+                raise pkcs7.SignatureVerifyError(f"APKs with Signed Attributes broken on platforms with API Level < {KITKAT}")
+            attrs = pkcs7.SignedAttributes(si.signed_attrs)
+            if self._max >= N:  # content type is checked from Android N only
+                content_type = attrs.single_oid(pkcs7.OID_CONTENT_TYPE)
+                if content_type is None:
+                    raise pkcs7.SignatureVerifyError("No Content Type in signed attributes")
+                if content_type != signed_data.content_type:
+                    return None
+            expected = attrs.single_octets(pkcs7.OID_MESSAGE_DIGEST)
+            if expected is None:
+                raise pkcs7.SignatureVerifyError("No content digest in signed attributes")
+            digest_name = pkcs7.DIGEST_OID_TO_JCA.get(digest_oid)
+            if digest_name is None:
+                raise pkcs7.SignatureVerifyError(f"Unsupported digest algorithm: {digest_oid}")
+            if _digest(digest_name, sf) != expected:
+                return None
+            # Android verifies over the attributes' original encoding with the IMPLICIT [0] tag byte
+            # replaced by SET (0x31), without DER re-encoding.
+            signed = b"\x31" + si.signed_attrs[1:]
+        else:
+            signed = sf
+        return cert if pkcs7.verify_signature(public_key, jca, signed, si.signature) else None
+
+    @staticmethod
+    def _find_certificate(bag: list[pkcs7.Certificate], sid: pkcs7.IssuerAndSerial | None):
+        if sid is None:  # subjectKeyIdentifier: Android only supports issuer + serial number
+            return None
+        for cert in bag:
+            if cert.serial == sid.serial and pkcs7.names_equal(sid.issuer, cert.issuer):
+                return cert
+        return None
+
+    # -- stage 5: .SF against MANIFEST.MF ------------------------------------------------------
+
+    def _check_sf_digests(self, signer: _JarSigner) -> None:
+        """The .SF checks apksig makes after the anti-stripping check, recorded apart so that
+        finish() can order them behind it."""
+        try:
+            signer.sf_main, signer.sf_sections = jar_manifest.parse(signer.sf_bytes)
+        except jar_manifest.ManifestFormatError as e:
+            raise _Fatal(issue("MALFORMED_APK", f"{signer.sf_name}: {e}")) from e
+        main = signer.sf_main
+        if main is None or main.get("Signature-Version") is None:
+            signer.error("JAR_SIG_MISSING_VERSION_ATTR_IN_SIG_FILE", signer.sf_name)
+            signer.ignored = signer.version_missing = True
+            return
+        errors, warnings = signer.digest_errors, signer.digest_warnings
+
+        def err(name, *params):
+            errors.append(issue(name, *params, signer=signer.name))
+
+        try:
+            created_by = main.get("Created-By")
+            signtool = created_by is not None and "signtool" in created_by
+            # Whole-manifest digest: a mismatch is only a warning (the sections are checked instead).
+            expected = digests_to_verify(main, "-Digest" if signtool else "-Digest-Manifest", self._min, self._max)
+            manifest_verified = bool(expected)
+            if not expected:
+                warnings.append(issue("JAR_SIG_NO_MANIFEST_DIGEST_IN_SIG_FILE", signer.sf_name, signer=signer.name))
+            for alg, digest in expected:
+                actual = _digest(alg, self._manifest_bytes)
+                if actual != digest:
+                    warnings.append(issue("JAR_SIG_ZIP_ENTRY_DIGEST_DID_NOT_VERIFY", MANIFEST_ENTRY_NAME, alg,
+                                          signer.sf_name, _b64(actual), _b64(digest), signer=signer.name))
+                    manifest_verified = False
+            if not signtool:
+                main_section = self._manifest_main
+                for alg, digest in digests_to_verify(main, "-Digest-Manifest-Main-Attributes", self._min, self._max):
+                    actual = _digest(alg, main_section.bytes_of(self._manifest_bytes))
+                    if actual != digest:
+                        err("JAR_SIG_MANIFEST_MAIN_SECTION_DIGEST_DID_NOT_VERIFY", alg, signer.sf_name,
+                            _b64(actual), _b64(digest))
+            if errors:
+                return
+            names: set[str] = set()
+            for number, sf_section in enumerate(signer.sf_sections, 1):
+                name = sf_section.name
+                if name is None:
+                    err("JAR_SIG_UNNNAMED_SIG_FILE_SECTION", signer.sf_name, number)
+                    signer.ignored = True
+                    return
+                if name in names:
+                    err("JAR_SIG_DUPLICATE_SIG_FILE_SECTION", signer.sf_name, name)
+                    signer.ignored = True
+                    return
+                names.add(name)
+                if manifest_verified:
+                    continue
+                section = self._sections.get(name)
+                if section is None:
+                    err("JAR_SIG_NO_ZIP_ENTRY_DIGEST_IN_SIG_FILE", name, signer.sf_name)
+                    signer.ignored = True
+                    continue
+                self._check_section_digest(signer, sf_section, section, signtool, err)
+            signer.entry_names = names
+        except jar_manifest.Base64Error as e:
+            signer.digest_failure = e
+
+    def _check_section_digest(self, signer, sf_section: Section, section: Section, signtool: bool, err) -> None:
+        name = sf_section.name
+        expected = digests_to_verify(sf_section, "-Digest", self._min, self._max)
+        if not expected:
+            err("JAR_SIG_NO_ZIP_ENTRY_DIGEST_IN_SIG_FILE", name, signer.sf_name)
+            return
+        start, size = section.start, section.size
+        data = self._manifest_bytes
+        if signtool and size >= 2 and data[start + size - 1] == 0x0A and data[start + size - 2] == 0x0A:
+            size -= 1  # signtool digested the section without the final blank line
+        for alg, digest in expected:
+            actual = _digest(alg, data[start : start + size])
+            if actual != digest:
+                err("JAR_SIG_MANIFEST_SECTION_DIGEST_DID_NOT_VERIFY", name, alg, signer.sf_name,
+                    _b64(actual), _b64(digest))
+
+    def _stripping_issues(self, signer: _JarSigner) -> tuple[list[SigningIssue], list[SigningIssue]]:
+        """Android N+ rejects an APK whose .SF says it was also signed with an APK Signature Scheme
+        that is not present (X-Android-APK-Signed)."""
+        errors: list[SigningIssue] = []
+        warnings: list[SigningIssue] = []
+        value = signer.sf_main.get(SF_ATTRIBUTE_ANDROID_APK_SIGNED) if signer.sf_main else None
+        found = self._found or frozenset()
+        if value is None:
+            if found:
+                warnings.append(issue("JAR_SIG_NO_APK_SIG_STRIP_PROTECTION", signer.sf_name, signer=signer.name))
+            return errors, warnings
+        supported = _supported_scheme_names(self._max)
+        if not supported:
+            return errors, warnings
+        expected: list[int] = []
+        for scheme_id in parse_apk_signed_ids(value):
+            if scheme_id in supported:
+                if scheme_id not in expected:
+                    expected.append(scheme_id)
+            else:
+                warnings.append(issue("JAR_SIG_UNKNOWN_APK_SIG_SCHEME_ID", signer.sf_name, scheme_id, signer=signer.name))
+        for scheme_id in expected:
+            if scheme_id not in found:
+                errors.append(issue("JAR_SIG_MISSING_APK_SIG_REFERENCED", signer.sf_name, scheme_id,
+                                    supported[scheme_id], signer=signer.name))
+        return errors, warnings
+
+    # -- finish: stripping check, entries, unprotected files ---------------------------------------
+
+    def _verify_rest(self) -> bool:
+        for signer in self._signers:
+            if signer.version_missing:
+                continue  # ignored before any other .SF check
+            strip_errors: list[SigningIssue] = []
+            strip_warnings: list[SigningIssue] = []
+            if self._max >= N and self._found is not None:
+                strip_errors, strip_warnings = self._stripping_issues(signer)
+            signer.warnings.extend(strip_warnings)
+            if strip_errors:
+                signer.errors.extend(strip_errors)
+                signer.ignored = False
+                signer.entry_names = set()
+                continue
+            if signer.digest_failure is not None:
+                raise _Fatal(issue("UNEXPECTED_EXCEPTION", f"IllegalArgumentException: {signer.digest_failure}"))
+            signer.warnings.extend(signer.digest_warnings)
+            signer.errors.extend(signer.digest_errors)
+        if any(s.errors and not s.ignored for s in self._signers):
+            return False
+        signers = [s for s in self._signers if not s.ignored]
+        if not signers:
+            self._errors.append(issue("JAR_SIG_NO_SIGNATURES"))
+            return False
+
+        apk_signers = self._verify_entries(signers)
+        if self._errors:
+            return False
+        signature_names = {MANIFEST_ENTRY_NAME}
+        for s in apk_signers:
+            signature_names.update((s.block_name, s.sf_name))
+        for name, _ in self._records:
+            if name.startswith("META-INF/") and name not in signature_names:
+                self._warnings.append(issue("JAR_SIG_UNPROTECTED_ZIP_ENTRY", name))
+        for s in signers:
+            if s not in apk_signers:
+                s.ignored = True
+        return True
+
+    def _verify_entries(self, signers: list[_JarSigner]) -> list[_JarSigner]:
+        """Entries outside META-INF/ against the manifest, in file order (apksig sorts by local
+        header offset): listed, signed by one same set of signers, data matching the digests."""
+        first_signers: list[_JarSigner] | None = None
+        first_name = ""
+        ordered = sorted(self._records, key=lambda r: r[1].local_header_offset)
+        for name, e in ordered:
+            if name.startswith("META-INF/"):
+                continue
+            section = self._sections.get(name)
+            if section is None:
+                self._errors.append(issue("JAR_SIG_NO_ZIP_ENTRY_DIGEST_IN_MANIFEST", name))
+                continue
+            entry_signers = [s for s in signers if name in s.entry_names]
+            if not entry_signers:
+                self._errors.append(issue("JAR_SIG_ZIP_ENTRY_NOT_SIGNED", name))
+                continue
+            if first_signers is None:
+                first_signers, first_name = entry_signers, name
+            elif entry_signers != first_signers:
+                self._errors.append(issue("JAR_SIG_ZIP_ENTRY_SIGNERS_MISMATCH", first_name,
+                                          [s.name for s in first_signers], name, [s.name for s in entry_signers]))
+                continue
+            expected = self._wanted.get(name)
+            if expected is None:
+                expected = digests_to_verify(section, "-Digest", self._min, self._max)
+            if isinstance(expected, Exception):
+                raise _Fatal(issue("UNEXPECTED_EXCEPTION", f"IllegalArgumentException: {expected}"))
+            if not expected:
+                self._errors.append(issue("JAR_SIG_NO_ZIP_ENTRY_DIGEST_IN_MANIFEST", name))
+                continue
+            actual = self._entry_digests(name, e, expected)
+            for alg, digest in expected:
+                if actual[alg] != digest:
+                    self._errors.append(issue("JAR_SIG_ZIP_ENTRY_DIGEST_DID_NOT_VERIFY", name, alg,
+                                              MANIFEST_ENTRY_NAME, _b64(actual[alg]), _b64(digest)))
+        if first_signers is None:
+            self._errors.append(issue("JAR_SIG_NO_SIGNED_ZIP_ENTRIES"))
+            return []
+        return first_signers
+
+    def _entry_digests(self, name: str, entry, expected: list[tuple[str, bytes]]) -> dict[str, bytes]:
+        if name in self._entry_errors:
+            raise _Fatal(issue("MALFORMED_APK", f"Malformed ZIP entry: {name}: {self._entry_errors[name]}"))
+        actual = self._actual.get(name)
+        if actual is None or any(alg not in actual for alg, _ in expected):
+            try:
+                data = self._archive.read(entry)
+            except Exception as e:
+                raise _Fatal(issue("MALFORMED_APK", f"Malformed ZIP entry: {name}: {e}")) from e
+            actual = {alg: _digest(alg, data) for alg, _ in expected}
+            del data
+        return actual
+
+    # -- result -----------------------------------------------------------------------------
+
+    def _build_result(self, verified: bool) -> V1Result:
+        issues = list(self._errors)
+        warnings = list(self._warnings)
+        verified_signers: list[Signer] = []
+        extracted: dict[str, Signer] = {}
+        ids: list[int] = []
+        for s in self._signers:
+            if s.ignored:
+                warnings.extend(replace(i, message=f"(ignored signer) {i.message}") for i in s.errors + s.warnings)
+            else:
+                issues.extend(s.errors)
+                warnings.extend(s.warnings)
+            for cert in s.bag:
+                try:
+                    described = describe_certificate(cert)
+                except Exception:
+                    continue
+                extracted.setdefault(described.cert_sha256, described)
+            if s.sf_main is not None:
+                value = s.sf_main.get(SF_ATTRIBUTE_ANDROID_APK_SIGNED)
+                if value is not None:
+                    ids.extend(i for i in parse_apk_signed_ids(value) if i not in ids)
+        verified = verified and not issues
+        if verified:
+            verified_signers = [describe_certificate(s.certificate) for s in self._signers if not s.ignored]
+        return V1Result(
+            present=self._present,
+            verified=verified,
+            signers=tuple(verified_signers),
+            issues=tuple(issues),
+            warnings=tuple(warnings),
+            apk_signed_scheme_ids=tuple(sorted(ids)),
+            extracted_certificates=tuple(extracted.values()),
+        )

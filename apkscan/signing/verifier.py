@@ -1,0 +1,494 @@
+"""The verification facade: which schemes must verify for the SDK range [minSdk, maxSdk], in
+which order, and how their signers must agree (apksig ApkVerifier.verify).
+
+    session = prepare_verification(archive)           # reads the tail, the signing block, the manifest
+    archive.stream(session.file_consumers)            # one pass: file hashes + content digests
+    archive.for_each_entry(session.entry_consumers)   # one pass over entries: JAR (v1) verification
+    result = session.finish()                         # -> model.SigningResult
+
+Rules (Android / apksig):
+* Android 7+ (SDK 24) verifies the APK Signing Block; 9+ (28) prefers v3, 13+ (33) v3.1. A scheme
+  block that is present must verify; JAR signing (v1) only matters below SDK 24 or when no block
+  of a supported scheme exists.
+* Stripping protection: v1 .SF X-Android-APK-Signed and the v2 attribute name the newer schemes;
+  a v3 signer names the v3.1 rotation SDK.
+* All schemes must name the same signer (v3 may have rotated, proven by its lineage).
+* targetSdk >= 30 requires v2 or newer; targetSandboxVersion > 1 requires v2 or newer.
+* `signers` only lists certificates whose signature verified over this APK's content;
+  `extracted_certificates` lists everything seen.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from apkscan.model import Signer, SigningIssue, SigningResult
+from apkscan.signing import block as block_mod
+from apkscan.signing import v2 as v2_mod
+from apkscan.signing import v3 as v3_mod
+from apkscan.signing.certs import signer_from_der
+from apkscan.signing.digests import ContentDigester, WholeFileVerity
+from apkscan.signing.issues import make
+from apkscan.signing.scheme_block import SchemeResult, check_integrity
+from apkscan.signing.sdk_levels import read_sdk_levels
+
+SDK_N, SDK_O, SDK_P, SDK_R, SDK_T = 24, 26, 28, 30, 33
+INT_MAX = 0x7FFFFFFF
+MANIFEST = "AndroidManifest.xml"
+MAX_EOCD = 65535 + 22 + 1024  # EOCD record + longest comment (+ slack for odd tails)
+
+
+@dataclass
+class _Stage:
+    """One scheme in apksig's order: its parse result and how to finish it."""
+
+    name: str  # v3.1 | v3 | v2
+    result: SchemeResult
+    min_sdk: int
+    max_sdk: int
+    rotation_min_sdk: int | None = None
+
+
+@dataclass
+class VerificationSession:
+    """Built by prepare_verification; feed the archive passes, then call finish()."""
+
+    archive: object
+    file_consumers: list = field(default_factory=list)
+    entry_consumers: list = field(default_factory=list)
+    _state: "_State | None" = None
+    _result: SigningResult | None = None
+
+    def finish(self) -> SigningResult:
+        if self._result is None:
+            try:
+                self._result = _finish(self._state)
+            except Exception as exc:  # noqa: BLE001 - a bug must not escape as a crash of the scan
+                self._result = SigningResult(verified=None, issues=(make("UNEXPECTED_EXCEPTION", f"{type(exc).__name__}: {exc}"),))
+        return self._result
+
+
+@dataclass
+class _State:
+    archive: object
+    min_sdk: int = 1
+    max_sdk: int = INT_MAX
+    fatal: list[SigningIssue] = field(default_factory=list)
+    fatal_verified: bool | None = False
+    target_sdk: int | None = None
+    target_sandbox: int = 1
+    manifest_error: SigningIssue | None = None
+    signing_block: block_mod.SigningBlock | None = None
+    stages: list[_Stage] = field(default_factory=list)
+    stage_errors_after: dict[str, list[SigningIssue]] = field(default_factory=dict)
+    found: set[int] = field(default_factory=set)
+    digester: ContentDigester | None = None
+    v1: object | None = None
+    v1_needed: bool = False
+    v1_present_by_name: bool = False
+    v4: object | None = None
+    stamp: object | None = None
+    blocks_present: list[str] = field(default_factory=list)
+
+
+def prepare_verification(archive, min_sdk: int | None = None, max_sdk: int | None = None,
+                         idsig_path: str | None = None) -> VerificationSession:
+    """Read what verification needs before the passes (EOCD, signing block, manifest), verify the
+    signatures over each signer's signed data, and return the consumers for the passes."""
+    state = _State(archive=archive)
+    session = VerificationSession(archive=archive, _state=state)
+    try:
+        _prepare(state, session, min_sdk, max_sdk, idsig_path)
+    except Exception as exc:  # noqa: BLE001
+        state.fatal.append(make("UNEXPECTED_EXCEPTION", f"{type(exc).__name__}: {exc}"))
+        state.fatal_verified = None
+        session.file_consumers.clear()
+        session.entry_consumers.clear()
+    return session
+
+
+def verify_apk(path, min_sdk: int | None = None, max_sdk: int | None = None,
+               idsig_path: str | None = None) -> SigningResult:
+    """Open the APK, run both passes, return the verdict. Never raises on a bad file."""
+    from apkscan.archive import ArchiveError, open_archive
+
+    try:
+        archive = open_archive(path)
+    except ArchiveError as err:
+        verified = None if err.code in ("IO_ERROR", "INTERNAL", "LIMIT_EXCEEDED") else False
+        return SigningResult(verified=verified, issues=(make("MALFORMED_APK", err.message),))
+    try:
+        session = prepare_verification(archive, min_sdk=min_sdk, max_sdk=max_sdk, idsig_path=idsig_path)
+        if session.file_consumers:
+            archive.stream(session.file_consumers)
+        if session.entry_consumers:
+            archive.for_each_entry(session.entry_consumers)
+        return session.finish()
+    except ArchiveError as err:
+        return SigningResult(verified=None, issues=(make("VERIFICATION_INCOMPLETE", err.message),))
+    finally:
+        archive.close()
+
+
+# --- before the passes --------------------------------------------------------------------------
+
+def _prepare(state: _State, session: VerificationSession, min_sdk, max_sdk, idsig_path) -> None:
+    archive = state.archive
+    state.max_sdk = INT_MAX if max_sdk is None else int(max_sdk)
+    if min_sdk is not None and (int(min_sdk) < 0 or int(min_sdk) > state.max_sdk):
+        state.fatal.append(make("UNEXPECTED_EXCEPTION", f"invalid SDK range [{min_sdk}, {max_sdk}]"))
+        state.fatal_verified = None
+        return
+    levels = _read_manifest(state)
+    if min_sdk is not None:
+        state.min_sdk = int(min_sdk)
+    else:
+        if state.manifest_error is not None:
+            state.fatal.append(state.manifest_error)
+            return
+        if levels.min_sdk is None:
+            state.fatal.append(make("MALFORMED_APK", f"unable to determine minSdkVersion: {levels.min_error}"))
+            return
+        state.min_sdk = levels.min_sdk
+        if state.min_sdk > state.max_sdk:
+            state.fatal.append(make("MALFORMED_APK", f"minSdkVersion from APK ({state.min_sdk}) > maxSdkVersion ({state.max_sdk})"))
+            return
+    if state.max_sdk >= SDK_O and state.manifest_error is not None:
+        # apksig reads targetSandboxVersion for SDK 26+, so a missing manifest fails there too
+        state.fatal.append(state.manifest_error)
+        return
+    state.v1_present_by_name = any(
+        e.name.upper().startswith("META-INF/") and e.name.upper().endswith(".SF") for e in archive.entries)
+
+    _locate_block(state)
+    if state.fatal:
+        return
+    _parse_schemes(state)
+    if idsig_path is not None:
+        _prepare_v4(state, session, idsig_path)
+    _prepare_stamp(state)
+
+    needed: set[str] = set()
+    for stage in state.stages:
+        if not stage.result.contains_errors():
+            needed |= stage.result.digests_needed
+    if state.stamp is not None:
+        needed |= state.stamp.digests_needed()
+    if needed and state.signing_block is not None:
+        eocd = archive.read_at(archive.eocd_offset, min(archive.size - archive.eocd_offset, MAX_EOCD))
+        state.digester = ContentDigester(needed, state.signing_block.offset, archive.cd_offset,
+                                         archive.eocd_offset, eocd)
+        session.file_consumers.append(state.digester)
+
+    state.v1_needed = state.min_sdk < SDK_N or not state.found
+    if state.v1_needed:
+        try:
+            from apkscan.signing.v1 import V1Verifier
+        except ImportError as exc:
+            state.fatal.append(make("UNEXPECTED_EXCEPTION", f"JAR signature verifier unavailable: {exc}"))
+            state.fatal_verified = None
+            session.file_consumers.clear()
+            return
+        state.v1 = V1Verifier(archive, state.min_sdk, state.max_sdk)
+        session.entry_consumers.append(state.v1)
+
+
+def _read_manifest(state: _State):
+    from apkscan.archive import ArchiveError
+
+    archive = state.archive
+    entry = archive.entry(MANIFEST)
+    if entry is None:
+        state.manifest_error = make("MALFORMED_APK", "Missing AndroidManifest.xml")
+        return read_sdk_levels(b"")
+    try:
+        data = archive.read(entry)
+    except ArchiveError as err:
+        state.manifest_error = make("MALFORMED_APK", f"Failed to read AndroidManifest.xml: {err.message}")
+        return read_sdk_levels(b"")
+    levels = read_sdk_levels(data)
+    state.target_sdk = levels.target_sdk
+    state.target_sandbox = levels.target_sandbox
+    return levels
+
+
+def _locate_block(state: _State) -> None:
+    archive = state.archive
+    try:
+        state.signing_block = block_mod.locate(archive.read_at, archive.cd_offset, archive.cd_size,
+                                               archive.eocd_offset)
+    except block_mod.SignatureNotFound:
+        state.signing_block = None
+    except block_mod.BlockTooLarge as exc:
+        state.fatal.append(make("APK_SIG_BLOCK_TOO_LARGE", exc))
+        state.fatal_verified = None
+        return
+    if state.signing_block is not None:
+        names = {block_mod.V2_BLOCK_ID: "v2", block_mod.V3_BLOCK_ID: "v3", block_mod.V31_BLOCK_ID: "v3.1",
+                 block_mod.STAMP_V2_BLOCK_ID: "stamp"}
+        for ident in state.signing_block.ids():
+            name = names.get(ident)
+            if name and name not in state.blocks_present:
+                state.blocks_present.append(name)
+
+
+def _block_value(state: _State, block_id: int) -> bytes | None:
+    if state.signing_block is None:
+        return None
+    try:
+        return state.signing_block.find(block_id)
+    except block_mod.SignatureNotFound:
+        return None
+
+
+def _parse_schemes(state: _State) -> None:
+    """apksig order: v3.1 (SDK 33+), v3 (28+), v2 (24+, unless v3 covers every SDK checked)."""
+    lo, hi = state.min_sdk, state.max_sdk
+    if hi < SDK_N:
+        return
+    rotation_min = None
+    if hi >= SDK_T:
+        value = _block_value(state, block_mod.V31_BLOCK_ID)
+        if value is not None:
+            # v3.1 may target any SDK from 33 on, v3 covers the rest: only the top SDK is required
+            # of it (apksig V3SchemeVerifier.Builder: mMinSdkVersion = mMaxSdkVersion for v3.1)
+            result = v3_mod.parse(value, "v3.1", max(lo, SDK_T), hi)
+            state.found.add(31)
+            state.stages.append(_Stage("v3.1", result, hi, hi))
+            mins = [s.min_sdk for s in result.signers]
+            rotation_min = min(mins) if mins and min(mins) > 0 else None
+    if hi >= SDK_P:
+        value = _block_value(state, block_mod.V3_BLOCK_ID)
+        if value is not None:
+            result = v3_mod.parse(value, "v3", max(lo, SDK_P), hi, rotation_min)
+            state.found.add(3)
+            state.stages.append(_Stage("v3", result, max(lo, SDK_P), hi, rotation_min))
+        elif 31 in state.found:
+            orphan = SchemeResult("v3")
+            orphan.error("V31_BLOCK_FOUND_WITHOUT_V3_BLOCK")
+            state.stages.append(_Stage("v3", orphan, max(lo, SDK_P), hi))
+    if lo < SDK_P or not state.found:
+        value = _block_value(state, block_mod.V2_BLOCK_ID)
+        if value is not None:
+            result = v2_mod.parse(value, max(lo, SDK_N), hi, v2_mod.supported_scheme_names(hi), set(state.found))
+            state.found.add(2)
+            state.stages.append(_Stage("v2", result, max(lo, SDK_N), hi))
+
+
+def _prepare_v4(state: _State, session: VerificationSession, idsig_path) -> None:
+    from apkscan.signing import v4 as v4_mod
+
+    state.v4 = v4_mod.V4Check(idsig_path)
+    state.blocks_present.append("v4")
+    session.file_consumers.append(state.v4.consumer)
+
+
+def _prepare_stamp(state: _State) -> None:
+    from apkscan.signing import stamp as stamp_mod
+
+    value = _block_value(state, block_mod.STAMP_V2_BLOCK_ID)
+    entry = state.archive.entry(stamp_mod.STAMP_ENTRY)
+    if value is None and entry is None:
+        return
+    state.stamp = stamp_mod.StampCheck(state.archive, entry, value, state.min_sdk, state.max_sdk)
+
+
+# --- after the passes ---------------------------------------------------------------------------
+
+@dataclass
+class _Outcome:
+    errors: list[SigningIssue] = field(default_factory=list)
+    warnings: list[SigningIssue] = field(default_factory=list)
+    verified_schemes: dict[str, SchemeResult] = field(default_factory=dict)
+    v1_result: object | None = None
+
+
+def _finish(state: _State) -> SigningResult:
+    if state.fatal:
+        return SigningResult(verified=state.fatal_verified, issues=tuple(state.fatal),
+                             blocks_present=tuple(state.blocks_present))
+    out = _Outcome()
+    digests = state.digester.results if state.digester is not None else {}
+    stopped = False
+    for stage in state.stages:
+        result = stage.result
+        if not result.contains_errors() and result.signers:
+            if state.digester is None or not state.digester.finished:
+                result.error("VERIFICATION_INCOMPLETE", "the APK content was not streamed")
+            else:
+                check_integrity(result, digests, state.signing_block.offset, state.archive.cd_offset)
+            if result.scheme != "v2" and not result.contains_errors():
+                v3_mod.check_sdk_coverage(result, stage.min_sdk, stage.max_sdk, stage.rotation_min_sdk)
+            if not result.contains_errors():
+                result.verified = True
+                out.verified_schemes[result.scheme] = result
+        out.errors += result.all_errors()
+        out.warnings += result.all_warnings()
+        if out.errors:
+            stopped = True  # apksig returns at the first scheme that fails
+            break
+    if not stopped and state.v4 is not None:
+        state.v4.finish(out, state.archive.size)
+        stopped = bool(out.errors)
+    if not stopped:
+        _finish_rest(state, out)
+    return _build_result(state, out)
+
+
+def _finish_rest(state: _State, out: _Outcome) -> None:
+    if state.max_sdk >= SDK_O and state.target_sandbox > 1 and not state.found:
+        out.errors.append(make("NO_SIG_FOR_TARGET_SANDBOX_VERSION", state.target_sandbox))
+    if state.v1 is not None:
+        v1 = state.v1.finish()
+        out.v1_result = v1
+        out.errors += list(v1.issues)
+        out.warnings += list(v1.warnings)
+        _check_v1_stripping(state, v1, out)
+    if out.errors:
+        return
+    if state.stamp is not None:
+        out.warnings += state.stamp.finish(state.digester.results if state.digester else {}, out, state.found)
+    _check_signers_agree(out)
+    if state.v4 is not None:
+        state.v4.cross_check(out)
+    if out.errors:
+        return
+    _check_target_sdk(state, out)
+
+
+def _check_v1_stripping(state: _State, v1, out: _Outcome) -> None:
+    """JAR signatures name (X-Android-APK-Signed) the newer schemes the APK was signed with;
+    one that Android knows but cannot find means it was stripped (apksig V1SchemeVerifier)."""
+    if not getattr(v1, "present", False):
+        return
+    ids = tuple(getattr(v1, "apk_signed_scheme_ids", ()) or ())
+    supported = v2_mod.supported_scheme_names(state.max_sdk)
+    if not ids:
+        if state.found and v1.verified:
+            out.warnings.append(make("JAR_SIG_NO_APK_SIG_STRIP_PROTECTION", "META-INF/*.SF", scheme="v1"))
+        return
+    if not supported:
+        return
+    for scheme_id in sorted(set(ids)):
+        if scheme_id not in supported:
+            out.warnings.append(make("JAR_SIG_UNKNOWN_APK_SIG_SCHEME_ID", "META-INF/*.SF", scheme_id, scheme="v1"))
+        elif scheme_id not in state.found:
+            out.errors.append(make("JAR_SIG_MISSING_APK_SIG_REFERENCED", "META-INF/*.SF", scheme_id,
+                                   supported[scheme_id], scheme="v1"))
+
+
+def _check_signers_agree(out: _Outcome) -> None:
+    """v1 and v2 must have the same signers; v3's signer must be v1/v2's or descend from it
+    through the lineage (apksig ApkVerifier.verify)."""
+    v1 = out.v1_result
+    v1_ok = v1 is not None and v1.verified
+    v2 = out.verified_schemes.get("v2")
+    v3 = out.verified_schemes.get("v3")
+    v1_certs = [s.cert_der for s in v1.signers] if v1_ok else []
+    if v1_ok and v2 is not None:
+        v2_certs = [s.cert for s in v2.signers]
+        if any(c not in v2_certs for c in v1_certs):
+            out.errors.append(make("V2_SIG_MISSING", scheme="v1"))
+        if any(c not in v1_certs for c in v2_certs):
+            out.errors.append(make("JAR_SIG_MISSING", scheme="v2"))
+    if v3 is not None and (v1_ok or v2 is not None):
+        if v1_ok:
+            if len(v1_certs) != 1:
+                out.errors.append(make("V3_SIG_MULTIPLE_PAST_SIGNERS", scheme="v3"))
+            old = v1_certs[0] if v1_certs else None
+        else:
+            if len(v2.signers) != 1:
+                out.errors.append(make("V3_SIG_MULTIPLE_PAST_SIGNERS", scheme="v3"))
+            old = v2.signers[0].cert
+        v31 = out.verified_schemes.get("v3.1")
+        lineage = v31.lineage if v31 is not None and v31.lineage is not None else v3.lineage
+        if lineage is None:
+            if len(v3.signers) != 1:
+                out.errors.append(make("V3_SIG_MULTIPLE_SIGNERS", scheme="v3"))
+            if old != v3.signers[0].cert:
+                out.errors.append(make("V3_SIG_PAST_SIGNERS_MISMATCH", scheme="v3"))
+        else:
+            try:
+                if len(lineage.sub_lineage(old)) != 1:
+                    out.errors.append(make("V3_SIG_PAST_SIGNERS_MISMATCH", scheme="v3"))
+            except KeyError:
+                out.errors.append(make("V3_SIG_PAST_SIGNERS_MISMATCH", scheme="v3"))
+
+
+def _check_target_sdk(state: _State, out: _Outcome) -> None:
+    """Android 11 (targetSdk 30) requires APK Signature Scheme v2 or newer."""
+    target = state.target_sdk
+    if target is None or target < SDK_R or state.max_sdk < target:
+        return
+    if any(s in out.verified_schemes for s in ("v2", "v3", "v3.1")):
+        return
+    out.errors.append(make("MIN_SIG_SCHEME_FOR_TARGET_SDK_NOT_MET", target, 2))
+
+
+def _build_result(state: _State, out: _Outcome) -> SigningResult:
+    verified = not out.errors
+    schemes: list[str] = []
+    v1 = out.v1_result
+    if v1 is not None and v1.verified:
+        schemes.append("v1")
+    for name in ("v2", "v3", "v3.1"):
+        if name in out.verified_schemes:
+            schemes.append(name)
+    if state.v4 is not None and state.v4.verified:
+        schemes.append("v4")
+    signers = _signers(out)
+    lineage = ()
+    source = out.verified_schemes.get("v3.1") or out.verified_schemes.get("v3")
+    if source is not None and source.lineage is not None:
+        lineage = source.lineage.report()
+    v1_present = getattr(v1, "present", None) if v1 is not None else state.v1_present_by_name
+    found = set(state.blocks_present) | ({"v1"} if v1_present else set())
+    present = [name for name in ("v1", "v2", "v3", "v3.1", "v4", "stamp") if name in found]
+    return SigningResult(
+        verified=verified,
+        schemes=tuple(schemes),
+        signers=signers,
+        issues=tuple(out.errors),
+        warnings=tuple(out.warnings),
+        lineage=lineage,
+        blocks_present=tuple(present),
+        extracted_certificates=_extracted(state, out),
+    )
+
+
+def _signers(out: _Outcome) -> tuple[Signer, ...]:
+    """apksig's choice: the v3.1 signer, else the v3 signer (the newest SDK's), else all v2
+    signers, else all v1 signers, taken from schemes that verified over the content."""
+    for name in ("v3.1", "v3"):
+        result = out.verified_schemes.get(name)
+        if result is not None:
+            return (signer_from_der(result.signers[-1].cert),)
+    v2 = out.verified_schemes.get("v2")
+    if v2 is not None:
+        return tuple(signer_from_der(s.cert) for s in v2.signers)
+    v1 = out.v1_result
+    if v1 is not None and v1.verified:
+        return tuple(v1.signers)
+    return ()
+
+
+def _extracted(state: _State, out: _Outcome) -> tuple[Signer, ...]:
+    seen: dict[str, Signer] = {}
+
+    def add_der(der: bytes) -> None:
+        key = hashlib.sha256(der).hexdigest()
+        if key not in seen:
+            seen[key] = signer_from_der(der)
+
+    for stage in state.stages:
+        for der in stage.result.certificates_seen():
+            add_der(der)
+    v1 = out.v1_result
+    if v1 is not None:
+        for signer in tuple(getattr(v1, "signers", ())) + tuple(getattr(v1, "extracted_certificates", ())):
+            seen.setdefault(signer.cert_sha256, signer)
+    for extra in (state.v4, state.stamp):
+        if extra is not None:
+            for der in extra.certificates_seen():
+                add_der(der)
+    return tuple(seen.values())

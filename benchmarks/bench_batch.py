@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Batch benchmark (issue 8): apkscan's wall time and peak memory against the floor.
+
+The floor, measured in the same run with the same number of processes: read and SHA-256 every
+file, plus inflate every ZIP entry once (stdlib zlib) — the work no scanner can avoid.
+
+    python benchmarks/bench_batch.py --apps 200 --total-gb 5 --jobs 2 --workdir /tmp/apkscan-bench
+    python benchmarks/bench_batch.py --big-apk-mb 150          # one large APK: peak memory per worker
+
+The phone dump is built once with the APK factory (`apkscan samples phone-dump`) and reused.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import zlib
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def apk_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.apk") if p.is_file())
+
+
+def floor_one(path: str) -> int:
+    """Read + SHA-256 the file, then inflate every entry once (raw deflate)."""
+    import zipfile
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    inflated = 0
+    with zipfile.ZipFile(path) as z, open(path, "rb") as f:
+        for info in z.infolist():
+            f.seek(info.header_offset + 26)
+            name_len, extra_len = int.from_bytes(f.read(2), "little"), int.from_bytes(f.read(2), "little")
+            f.seek(info.header_offset + 30 + name_len + extra_len)
+            remaining = info.compress_size
+            d = zlib.decompressobj(-15) if info.compress_type == 8 else None
+            while remaining > 0:
+                chunk = f.read(min(remaining, 1 << 20))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+                inflated += len(d.decompress(chunk)) if d else len(chunk)
+    return inflated
+
+
+def measure_floor(files: list[Path], jobs: int) -> float:
+    started = time.monotonic()
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(floor_one, [str(p) for p in files], chunksize=1))
+    return time.monotonic() - started
+
+
+def measure_apkscan(target: Path, jobs: int, out: Path) -> tuple[float, int, dict]:
+    apkscan = [sys.executable, "-m", "apkscan"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.monotonic()
+    proc = subprocess.run(apkscan + ["scan", str(target), "--jobs", str(jobs), "--format", "jsonl",
+                                     "-o", str(out), "--no-progress", "--fail-on", "none"],
+                          cwd=ROOT, capture_output=True, text=True)
+    wall = time.monotonic() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # largest single process
+    if proc.returncode not in (0, 1, 3):
+        sys.exit(f"apkscan failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    verdicts: dict[str, int] = {}
+    errors = 0
+    for line in out.read_text().splitlines():
+        rec = json.loads(line)
+        if "verdict" in rec:
+            verdicts[rec["verdict"]] = verdicts.get(rec["verdict"], 0) + 1
+            errors += rec.get("status") == "error"
+    return wall, max(peak_kb, before) // 1024, {"verdicts": verdicts, "errors": errors}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--apps", type=int, default=200)
+    ap.add_argument("--total-gb", type=float, default=5.0)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/apkscan-bench"))
+    ap.add_argument("--big-apk-mb", type=int, default=0, help="instead: benchmark one APK of this size")
+    args = ap.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from apkscan.samples.phone_dump import build_big_apk, build_phone_dump
+
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    if args.big_apk_mb:
+        target = args.workdir / f"big-{args.big_apk_mb}mb"
+        if not target.exists():
+            target.mkdir()
+            build_big_apk(target / "big.apk", size_mb=args.big_apk_mb, seed=args.seed)
+        jobs = 1
+    else:
+        target = args.workdir / f"dump-{args.apps}-{args.total_gb:g}gb-{args.seed}"
+        if not target.exists():
+            t = time.monotonic()
+            build_phone_dump(target, n_apps=args.apps, seed=args.seed, total_size=int(args.total_gb * (1 << 30)))
+            print(f"built phone dump in {time.monotonic() - t:.0f} s")
+        jobs = args.jobs
+    files = apk_files(target)
+    total = sum(p.stat().st_size for p in files)
+    # warm the page cache equally for both measurements
+    for p in files:
+        with open(p, "rb") as f:
+            while f.read(1 << 24):
+                pass
+    floor = measure_floor(files, jobs)
+    wall, peak_mb, summary = measure_apkscan(target, jobs, args.workdir / "bench.jsonl")
+    report = {
+        "files": len(files), "bytes": total, "jobs": jobs,
+        "floor_s": round(floor, 2), "apkscan_s": round(wall, 2), "ratio": round(wall / floor, 2),
+        "apkscan_MBps": round(total / wall / 1e6, 1), "peak_rss_per_process_MB": peak_mb, **summary,
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
