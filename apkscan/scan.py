@@ -206,9 +206,9 @@ def scan_app(base: str, splits: tuple[str, ...] = (), config: ScanConfig | None 
 
 
 def _split_finding(fid: str, severity: str, title: str, evidence: dict) -> Finding:
-    from apkscan.findings_catalog import localized
+    from apkscan.analyzers.catalog_finding import catalog_finding
 
-    return localized(Finding(id=fid, severity=severity, title=title, evidence=evidence, source="inputs"))
+    return catalog_finding(fid, "inputs", evidence, severity=severity, fallback_title=title)
 
 
 def scan_candidate(cand, config: ScanConfig | None = None) -> ScanResult:

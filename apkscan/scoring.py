@@ -101,6 +101,20 @@ class WeightOverride:
 
 
 @dataclass(frozen=True)
+class SharedCap:
+    """Several families that together count at most ``cap`` points (e.g. the manifest's capabilities)."""
+
+    families: tuple[str, ...]
+    cap: int
+    why: str = ""
+    why_vi: str = ""
+
+    @property
+    def scope(self) -> str:
+        return "+".join(self.families)
+
+
+@dataclass(frozen=True)
 class RiskModel:
     severity_weights: Mapping[str, int]
     weight_overrides: tuple[WeightOverride, ...]
@@ -112,6 +126,7 @@ class RiskModel:
     severity_floor: Mapping[str, "Floor"]  # finding severity -> minimum level
     verdict_floor: Mapping[str, "Floor"]  # identity verdict -> minimum level
     verdict_levels: Mapping[str, str]  # malicious/suspicious -> minimum level
+    shared_caps: tuple[SharedCap, ...] = ()
     version: int = 1
 
     def override_for(self, finding_id: str) -> WeightOverride | None:
@@ -181,6 +196,10 @@ def load_model(path: Path) -> RiskModel:
         severity_floor={k: Floor(**v) for k, v in _public(raw.get("severity_floor", {})).items()},
         verdict_floor={k: Floor(**v) for k, v in _public(raw.get("verdict_floor", {})).items()},
         verdict_levels=_public(raw.get("verdict_levels", {})),
+        shared_caps=tuple(
+            SharedCap(tuple(c["families"]), int(c["cap"]), c.get("why", ""), c.get("why_vi", ""))
+            for c in raw.get("shared_caps", ())
+        ),
         version=int(raw.get("version", 1)),
     )
     _check(model)
@@ -232,7 +251,8 @@ class Factor:
     title_vi: str = ""
     # The same basis as data, for reports in other languages:
     override: str | None = None  # pattern of the weight override applied
-    cap: int | None = None  # the family cap that reduced the points
+    cap: int | None = None  # the cap that reduced the points
+    cap_scope: str = ""  # what that cap applies to: a family ("PERM") or shared families ("PERM+COMP")
     evidence: tuple[str, ...] = ()  # combination: the finding ids and facts that satisfied it
     level: str | None = None  # floor: the level it guarantees
 
@@ -323,16 +343,25 @@ def _finding_factors(findings: Iterable[Finding], model: RiskModel, catalog: Cat
                 title=entry.title, title_vi=entry.title_vi, override=override.match if override else None,
             )
         )
-    # Family caps: the heaviest findings of a family are counted first.
+    # Caps: the heaviest findings are counted first; each finding takes what is left under its
+    # family's cap and under every shared cap its family belongs to.
     nominal.sort(key=lambda f: (-f.weight, -SEVERITY_RANK[f.severity or "info"], f.id))
-    used: dict[str, int] = {}
+    used: dict[str, int] = {}  # scope -> points counted so far
     capped = []
     for factor in nominal:
-        cap = model.family_cap(factor.family)
-        points = max(0, min(factor.weight, cap - used.get(factor.family, 0)))
-        used[factor.family] = used.get(factor.family, 0) + points
-        if points < factor.weight:
-            factor = dataclasses.replace(factor, basis=f"{factor.basis}; family {factor.family} capped at {cap}", cap=cap)
+        scopes = [(factor.family, model.family_cap(factor.family))]
+        scopes += [(c.scope, c.cap) for c in model.shared_caps if factor.family in c.families]
+        points, binding = factor.weight, None
+        for scope, cap in scopes:
+            room = max(0, cap - used.get(scope, 0))
+            if room < points:
+                points, binding = room, (scope, cap)
+        for scope, _ in scopes:
+            used[scope] = used.get(scope, 0) + points
+        if binding is not None:
+            scope, cap = binding
+            factor = dataclasses.replace(factor, basis=f"{factor.basis}; {scope} findings capped at {cap}",
+                                         cap=cap, cap_scope=scope)
         capped.append(dataclasses.replace(factor, points=points))
     return capped
 

@@ -112,15 +112,24 @@ def test_pipeline_scan_nested_results_are_reattributed(tmp_path):
 
 
 def test_real_pipeline_recursion(tmp_path):
+    """apkscan.scan end to end on the factory's dropper: the payload APK in assets is scanned by the
+    whole pipeline and every nested finding points inside it."""
     try:
         from apkscan.scan import scan_file
     except ImportError as exc:
         pytest.skip(f"pipeline not importable yet: {exc}")
-    inner = apk_bytes({"classes.dex": dex("l0df2aae4$jntm", "I676efb5b_03")})
-    outer = write_apk(tmp_path, {"assets/x.apk": inner})
-    result = scan_file(str(outer))
-    paths = {(f.id, f.path) for f in result.findings}
-    assert ("PAYLOAD_EMBEDDED_APK", "assets/x.apk") in paths
+    build = pytest.importorskip("apkscan.samples.build")
+    index = build.build_all(tmp_path / "samples", only=["fake-vneid-bankbot-dropper"])
+    sample = index["samples"][0]
+    entry = next(iter(sample["expected"]["nested"]))
+    result = scan_file(str(tmp_path / "samples" / sample["file"]))
+    assert result.status == "ok", result.error
+    emb = [f for f in result.findings if f.id == "PAYLOAD_EMBEDDED_APK"]
+    assert [f.path for f in emb] == [entry]
+    assert emb[0].evidence["nested"]["status"] == "ok"
+    nested = [f for f in result.findings if f.path.startswith(entry + "!")]
+    assert {f.source for f in nested} >= {"indicators"}
+    assert any(f.id == "IOC_DOMAIN_MATCH" and f.evidence["indicator"] == "evn-ctdl.cc" for f in nested)
 
 
 def test_a_failing_nested_analysis_does_not_stop_the_outer_scan(tmp_path):

@@ -132,7 +132,7 @@ def test_text_is_plain_when_not_a_terminal():
     # invisible characters are shown, never passed to the terminal
     bidi = next(line for line in lines if "DIeNV" in line)
     assert "<U+202E>" in bidi and "<U+200B>" in bidi and "\u202e" not in text and "\u200b" not in text
-    assert lines[-1] == "5 file(s): 1 Genuine, 1 Fake, 1 Malicious, 1 No risk found, 1 Not analysed"
+    assert lines[-1] == "5 file(s): 1 Genuine, 1 Fake, 1 Malicious, 1 Clean, 1 Not analysed"
 
 
 def test_text_columns_line_up_with_wide_characters():
@@ -141,7 +141,7 @@ def test_text_columns_line_up_with_wide_characters():
 
     rows = [line for line in text.splitlines()[2:4]]
     # the VERDICT column starts at the same display column in both rows despite CJK in the label
-    starts = [display_width(row[: row.index(word)]) for row, word in zip(rows, ("No risk found", "Genuine"))]
+    starts = [display_width(row[: row.index(word)]) for row, word in zip(rows, ("Clean", "Genuine"))]
     assert starts[0] == starts[1]
 
 

@@ -62,16 +62,31 @@ def test_duplicate_ids_count_once_with_their_heaviest_severity():
     assert (factor.id, factor.severity, factor.count, factor.points) == ("YARA_X", "high", 3, default_model().severity_weights["high"])
 
 
-def test_family_cap_keeps_permissions_alone_from_making_an_app_malicious():
+def test_family_cap_keeps_permissions_alone_from_making_an_app_suspicious():
     # A genuine SMS app: every SMS permission, nothing else.
     sms_app = [F(f"PERM_{p}", "high", permission=f"android.permission.{p}")
                for p in ("READ_SMS", "RECEIVE_SMS", "SEND_SMS", "RECEIVE_MMS", "READ_CONTACTS")]
     a = assess(sms_app, identity_hint=None)
     cap = default_model().family_cap("PERM")
     assert sum(f.points for f in a.factors) == cap == a.risk.score
-    assert a.verdict == "suspicious"
+    assert a.verdict == "clean" and a.risk.level == "medium"
     capped = [f for f in a.factors if f.cap is not None]
-    assert capped and all(f.cap == cap and f.points < f.weight for f in capped)
+    assert capped and all(f.cap == cap and f.cap_scope == "PERM" and f.points < f.weight for f in capped)
+
+
+def test_permissions_and_components_share_a_cap():
+    """An accessibility tool: its service, what the service may do, and the permissions it uses."""
+    tool = [F("COMP_ACCESSIBILITY_SERVICE", "high"), F("COMP_ACCESSIBILITY_READS_SCREEN", "high"),
+            F("COMP_ACCESSIBILITY_GESTURES", "high"), F("PERM_RECEIVE_BOOT_COMPLETED", "low"),
+            F("PERM_SYSTEM_ALERT_WINDOW", "high")]
+    (shared,) = [c for c in default_model().shared_caps if set(c.families) == {"PERM", "COMP"}]
+    a = assess(tool, identity_hint=None)
+    assert a.risk.score == shared.cap
+    assert a.verdict == "clean"
+    assert any(f.cap_scope == "PERM+COMP" for f in a.factors)
+    # one independent piece of evidence on top (a packer) makes it suspicious
+    packed = assess(tool + [F("YARA_PACKER_JIAGU", "medium")], identity_hint=None)
+    assert packed.verdict == "suspicious" and packed.risk.score > a.risk.score
 
 
 def test_impersonation_with_accessibility_gets_the_documented_boost():
@@ -90,7 +105,7 @@ def test_same_capabilities_without_a_claim_score_lower_and_get_no_impersonation_
     capabilities = [F("COMP_ACCESSIBILITY_SERVICE", "high"), F("PERM_READ_SMS", "high")]
     a = assess(capabilities, identity=Identity(), identity_hint=None)
     assert not [f for f in a.factors if f.kind == "combination"]
-    assert a.verdict == "suspicious"
+    assert a.verdict == "clean"  # capabilities alone stay under the shared PERM+COMP cap
     claimed = assess(capabilities + [F("IMPERSONATION_LABEL", "high")], identity=VNEID_CLAIM, identity_hint=None)
     boosts = {f.id for f in claimed.factors if f.kind == "combination"}
     assert boosts == {"BOOST_IMPERSONATION_ACCESSIBILITY", "BOOST_IMPERSONATION_SMS"}
@@ -149,10 +164,14 @@ def test_no_findings_is_clean():
     assert (a.risk.score, a.risk.level, a.verdict) == (0, "none", "clean")
 
 
-def test_low_findings_stay_clean_medium_is_suspicious():
+def test_verdict_from_level_follows_the_data():
+    levels = default_model().verdict_levels
     assert assess([F("PERM_CAMERA", "low")], identity_hint=None).verdict == "clean"
-    assert assess([F("PERM_CAMERA", "low"), F("COMP_BOOT_RECEIVER", "medium"), F("STR_X", "medium")],
-                  identity_hint=None).verdict == "suspicious"
+    medium = assess([F("COMP_BOOT_RECEIVER", "medium"), F("STR_X", "medium")], identity_hint=None)
+    assert medium.risk.level == "medium"
+    assert medium.verdict == ("suspicious" if levels["suspicious"] == "medium" else "clean")
+    high = assess([F("COMP_X", "high"), F("STR_X", "high")], identity_hint=None)
+    assert high.risk.level == "high" and high.verdict == "suspicious"
 
 
 def test_identity_hint_is_validated():

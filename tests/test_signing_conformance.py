@@ -82,7 +82,7 @@ def test_v31_signers_and_lineage(signing_corpus):
     result = verify_apk(signing_corpus / "v31-rsa-2048_2-tgt-34-1-tgt-28.apk")
     assert result.verified and result.schemes == ("v1", "v2", "v3", "v3.1")
     assert len(result.lineage) == 2 and result.signers[0].cert_sha256 == result.lineage[-1]["cert_sha256"]
-    older = verify_apk(signing_corpus / "v31-rsa-2048_2-tgt-34-1-tgt-28.apk", max_sdk=33)
+    older = verify_apk(signing_corpus / "v31-rsa-2048_2-tgt-34-1-tgt-28.apk", max_sdk=32)
     assert older.verified and older.signers[0].cert_sha256 == result.lineage[0]["cert_sha256"]
 
 

@@ -273,6 +273,15 @@ def _read_network_config(facts: AppFacts, read: Callable) -> tuple[dict | None, 
     return cleartext, user_ca
 
 
+def _default_sms_role_only(comp: Component, sms_actions: list[str]) -> bool:
+    """SMS_DELIVER / WAP_PUSH_DELIVER guarded by the system-only broadcast permission reach only
+    the default SMS app the user picked (Telephony.Sms.Intents): that is the messaging role, not
+    interception, so such a receiver is not listed among the SMS receivers."""
+    guarded = {SMS_DELIVER: "android.permission.BROADCAST_SMS",
+               WAP_PUSH_DELIVER: "android.permission.BROADCAST_WAP_PUSH"}
+    return all(guarded.get(a) == comp.permission for a in sms_actions)
+
+
 def _sms_app_parts(components: Iterable[Component]) -> dict[str, Any]:
     """The four parts Android requires of a default-SMS-app candidate (AOSP
     frameworks/opt/telephony SmsApplication.getApplicationCollection): an SMS_DELIVER receiver
@@ -316,7 +325,7 @@ def build_report(facts: AppFacts, read: Callable[[str], tuple[Node | None, str |
                 projection.append({"service": comp.name, "foregroundServiceType": fgs})
         elif comp.kind == "receiver":
             sms_actions = sorted(actions & set(SMS_ACTIONS))
-            if sms_actions:
+            if sms_actions and not _default_sms_role_only(comp, sms_actions):
                 prio = _max_priority(comp, sms_actions)
                 sms.append({"receiver": comp.name, "actions": sms_actions,
                             "priority": _signed_int(prio) if prio is not None else None,

@@ -14,8 +14,8 @@ similarity score.
   ancestor) is enrolled for it;
 * fake: the app presents itself as a protected app whose package it does not have; or it has a
   protected package with a foreign (enrolled identity, other certificate) or unverifiable
-  signer; or it presents itself as a government brand with capabilities such a body's app never
-  needs;
+  signer, or with capabilities the genuine app never has (a trojanised copy); or it presents
+  itself as a government brand with capabilities such a body's app never needs;
 * None: nothing claimed, or the identity has no enrolled certificate to decide with (the
   identity says so plainly: ``certificate_enrolled`` is False with a reason).
 """
@@ -470,9 +470,10 @@ def identity_verdict_hint(identity: Identity | None, signing: SigningResult | No
     if kind is None:  # a plain model.Identity (e.g. read back from JSON): the bare rule
         return "fake" if identity.certificate_enrolled and identity.trusted != identity.claimed else None
     if owned is True:
-        if not verified:
+        if not verified or identity.certificate_enrolled:
             return "fake"
-        return "fake" if identity.certificate_enrolled else None
+        # No certificate to compare with, but the genuine app never has these capabilities.
+        return "fake" if getattr(identity, "profile_violation", ()) else None
     if owned is False:
         return "fake"
     # A brand with no known package: only its forbidden capabilities make the claim a fake.

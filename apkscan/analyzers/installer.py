@@ -1,7 +1,7 @@
 """Evidence from acquisition: which installer put the app on the phone."""
 from __future__ import annotations
 
-from apkscan.model import Finding
+from apkscan.model import Finding  # noqa: F401 (type of the result)
 
 _PLAY = {"com.android.vending"}
 # Installers that mean "the user opened a downloaded APK": the package installer UI, browsers,
@@ -20,16 +20,11 @@ _SIDELOAD_SOURCES = {
 
 
 def installer_finding(package: str, installer: str | None) -> Finding | None:
-    from apkscan.findings_catalog import localized
+    from apkscan.analyzers.catalog_finding import catalog_finding
 
     if installer in _PLAY:
         return None
     via = _SIDELOAD_SOURCES.get(installer or "", installer or "unknown (no installer recorded: adb or a file manager)")
     severity = "medium" if installer in _SIDELOAD_SOURCES or installer is None else "low"
-    return localized(Finding(
-        id="INSTALLER_SIDELOADED",
-        severity=severity,
-        title=f"Installed outside Google Play, via {via}",
-        evidence={"package": package, "installer": installer},
-        source="acquisition",
-    ))
+    return catalog_finding("INSTALLER_SIDELOADED", "acquisition", {"package": package, "installer": installer},
+                           severity=severity, detail=f"via {via}")

@@ -113,16 +113,27 @@ def requested(ctx_or_facts) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def analyze_permissions(names: Iterable[str], cat: PermissionCatalogue | None = None) -> list[Finding]:
+# What a complete default-SMS-app candidate needs for its job (reading, sending, showing names).
+SMS_APP_CAPABILITIES = frozenset({"sms_read", "sms_send", "contacts"})
+
+
+def analyze_permissions(names: Iterable[str], cat: PermissionCatalogue | None = None, *,
+                        sms_app: bool = False) -> list[Finding]:
+    """``sms_app``: the app has every part of a default SMS app (components.ComponentReport), so
+    its SMS and contacts permissions are reported together as PERM_SMS_APP_ROLE (info)."""
     cat = cat or catalogue()
     findings: list[Finding] = []
     system_only: list[dict] = []
     unknown: list[str] = []
+    role: list[str] = []
     for name in names:
         info = cat.get(name)
         if info is None:
             if name.startswith(PLATFORM_PREFIX):
                 unknown.append(name)
+            continue
+        if sms_app and info.capability in SMS_APP_CAPABILITIES and info.finding:
+            role.append(name)
             continue
         if info.severity and info.finding:
             findings.append(Finding(
@@ -138,6 +149,8 @@ def analyze_permissions(names: Iterable[str], cat: PermissionCatalogue | None = 
             ))
         elif info.system_only:
             system_only.append({"permission": name, "protection_level": info.protection_level})
+    if role:
+        findings.append(fraud_findings.make("PERM_SMS_APP_ROLE", SOURCE, {"permissions": role}))
     if system_only:
         findings.append(fraud_findings.make("PERM_SYSTEM_ONLY", SOURCE, {
             "permissions": system_only, "count": len(system_only)}))
@@ -151,4 +164,6 @@ class PermissionsAnalyzer:
     name = "permissions"
 
     def analyze(self, ctx: ScanContext) -> Iterable[Finding]:
-        return analyze_permissions(requested(ctx))
+        from apkscan.analyzers.components import component_report
+
+        return analyze_permissions(requested(ctx), sms_app=component_report(ctx).is_sms_app)

@@ -156,8 +156,9 @@ def compare(candidate: str, reference: str) -> TextMatch:
     if nfkc(candidate).strip() == nfkc(reference).strip():
         return TextMatch("exact", 1.0)
     cf, rf = fold_key(candidate), fold_key(reference)
+    hidden = strip_invisible(candidate) != candidate  # invisible characters are a deception, not a spelling
     if cf and cf == rf:
-        return TextMatch("folded", 0.98)
+        return TextMatch("confusable", 0.95) if hidden else TextMatch("folded", 0.98)
     cs, rs = skeleton_key(candidate), skeleton_key(reference)
     if cs and cs == rs:
         return TextMatch("confusable", 0.95)

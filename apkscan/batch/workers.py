@@ -44,7 +44,7 @@ def _apply_memory_guard(limit_mb: int | None) -> None:
 
 def _worker_main(conn: Connection, config: ScanConfig, memory_mb: int | None, scan_func) -> None:
     _apply_memory_guard(memory_mb)
-    from apkscan.manifest.quiet import silence_libraries
+    from apkscan.manifest.quiet import silence_androguard as silence_libraries
 
     silence_libraries()
     while True:

@@ -13,7 +13,7 @@ from apkscan import __version__
 def cli() -> None:
     """Tell fake VNeID (and other impersonated Vietnamese government apps) from the genuine ones,
     and rank APKs by how much they look like banking trojans."""
-    from apkscan.manifest.quiet import silence_libraries
+    from apkscan.manifest.quiet import silence_androguard as silence_libraries
 
     silence_libraries()
 

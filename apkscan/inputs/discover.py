@@ -128,7 +128,9 @@ def _walk(root: Path) -> Iterator[Candidate]:
         for name in files:
             if name in in_app:
                 continue
-            yield from _classify_file(os.path.join(dirpath, name), explicit=False)
+            # A file named like an APK is reported even when it is not one (a broken or
+            # disguised sample is evidence too); other files only when their content says APK.
+            yield from _classify_file(os.path.join(dirpath, name), explicit=name.lower().endswith(APK_SUFFIXES))
 
 
 def discover(paths: Iterable[str | os.PathLike]) -> list[Candidate]:

@@ -168,7 +168,7 @@ class _View:
         else:
             text = self.tr("basis.severity", severity=severity_name(factor.severity or "info", self.lang))
         if factor.cap is not None:
-            text += "; " + self.tr("basis.capped", family=factor.family, cap=factor.cap)
+            text += "; " + self.tr("basis.capped", family=factor.cap_scope or factor.family, cap=factor.cap)
         return text
 
     def headline(self, result: ScanResult) -> str:
@@ -181,6 +181,8 @@ class _View:
             return self.tr(f"headline.{result.verdict}", identity=identity)
         if result.verdict == "fake":
             return self.tr("headline.fake_unnamed")
+        if result.verdict == "clean" and result.risk.level not in ("none", "low"):
+            return self.tr("headline.clean_capabilities")
         return self.tr(f"headline.{result.verdict}")
 
     def identity(self, result: ScanResult) -> dict[str, Any]:

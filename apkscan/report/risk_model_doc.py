@@ -41,9 +41,10 @@ def render_markdown(model: RiskModel | None = None, catalog: Catalog | None = No
     w("")
     w("1. **Findings.** Each distinct finding id counts once, with the weight of its most severe "
       "occurrence: the weight of its severity (table below) unless an override applies.")
-    w("2. **Family caps.** A family is the id's prefix (`PERM`, `COMP`, `SIG`...). The findings of one "
-      "family add up to at most the family's cap, heaviest first, so that many related permissions "
-      "cannot make an app malicious without independent corroboration.")
+    w("2. **Caps.** A family is the id's prefix (`PERM`, `COMP`, `SIG`...). The findings of one "
+      "family add up to at most the family's cap, heaviest first, and some families share a cap, so "
+      "that capabilities alone (an SMS app's permissions, an accessibility tool's service) cannot make "
+      "an app suspicious or malicious without independent evidence.")
     w("3. **Combinations.** When independent kinds of evidence occur together (for example an app "
       "pretending to be VNeID *and* using the accessibility service), a boost is added. Combinations "
       "inside the manifest (accessibility with SMS, ...) are already findings of their own (`COMBO_*`); "
@@ -75,6 +76,14 @@ def render_markdown(model: RiskModel | None = None, catalog: Catalog | None = No
         w(f"| `{family}_*` | {cap} |")
     w(f"| any other family | {model.default_family_cap} |")
     w("")
+    if model.shared_caps:
+        w("Shared caps (several families together):")
+        w("")
+        w("| families | cap | why |")
+        w("|---|---|---|")
+        for c in model.shared_caps:
+            w(f"| {', '.join(f'`{f}_*`' for f in c.families)} | {c.cap} | {_cell(c.why)} |")
+        w("")
     w("### Score to level")
     w("")
     w("| level | score |")
@@ -132,8 +141,9 @@ def render_markdown(model: RiskModel | None = None, catalog: Catalog | None = No
     suspicious = model.verdict_levels.get("suspicious", "medium")
     w(f"4. **malicious**: otherwise, the level is {malicious} or above.")
     w(f"5. **suspicious**: otherwise, the level is {suspicious} or above.")
-    w("6. **clean**: otherwise. Static analysis cannot prove that an app is safe: clean means no "
-      "significant risk was found.")
+    w("6. **clean**: otherwise: no sign of fraud or malware was found. The level may still be low or "
+      "medium when the app has powerful capabilities, and the report lists them. Static analysis cannot "
+      "prove that an app is safe.")
     w("")
     w("`scan --fail-on LEVEL` compares the risk **level** with LEVEL (exit code 1 when an app reaches it).")
     w("")

@@ -12,6 +12,7 @@ base APK's), and ``hasCode: false`` leaves DEX out, as bundletool's config split
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import math
 import random
@@ -49,12 +50,31 @@ _WORDS = (b"data", b"config", b"user", b"value", b"token", b"index", b"item", b"
 _VOCAB = [w + b"_" + str(i).encode() + b" " for w in _WORDS for i in range(100)]
 
 
+_SOUP_SIZE = 1 << 20
+
+
+@functools.lru_cache(maxsize=1)
+def word_soup() -> bytes:
+    """1 MiB of words from a 2,000-word vocabulary: text that deflates about 3.5x."""
+    rng = random.Random(b"apkscan word soup")
+    return b"".join(rng.choices(_VOCAB, k=_SOUP_SIZE // 8 + 8))[:_SOUP_SIZE]
+
+
+def soup_slice(rng: random.Random, n: int) -> bytes:
+    soup, parts = word_soup(), []
+    while n > 0:
+        k = min(n, 64 * 1024)
+        start = rng.randrange(0, len(soup) - k)
+        parts.append(soup[start:start + k])
+        n -= k
+    return b"".join(parts)
+
+
 def seeded_bytes(seed: str, n: int, compressible: float = 0.0) -> bytes:
-    """Deterministic filler: ``compressible`` of it is word soup (deflates ~3x), the rest random."""
+    """Deterministic filler: ``compressible`` of it is word soup, the rest random bytes."""
     rng = random.Random(hashlib.sha256(seed.encode()).digest())
     n_text = int(n * compressible)
-    text = b"".join(rng.choices(_VOCAB, k=n_text // 8 + 1))[:n_text] if n_text else b""
-    return text + rng.randbytes(n - n_text)
+    return soup_slice(rng, n_text) + rng.randbytes(n - n_text)
 
 
 def icon_spec(recipe: dict, recipes: dict[str, dict]) -> dict | None:

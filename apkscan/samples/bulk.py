@@ -12,7 +12,7 @@ import random
 
 from apkscan.samples.dex import DexClass
 
-CLASS_BYTES = 3400  # measured average DEX bytes per generated class (strings, ids, code, payload)
+CLASS_BYTES = 3100  # measured average DEX bytes per generated class (strings, ids, code, payload)
 _FEATURES = ("account", "payment", "profile", "settings", "home", "search", "news", "map", "chat", "media",
              "login", "cart", "wallet", "notify", "sync", "camera", "share", "report", "help", "update")
 _WORDS = ("Manager", "Adapter", "Fragment", "Presenter", "Repository", "Service", "Helper", "Utils", "Client",
@@ -25,7 +25,7 @@ def _rng(seed: str) -> random.Random:
 
 def bulk_dex_groups(seed: str, package: str, total_bytes: int, n_files: int) -> list[list[DexClass]]:
     """-> ``n_files`` lists of generated classes, about ``total_bytes`` of DEX in all."""
-    from apkscan.samples.apk_builder import _VOCAB
+    from apkscan.samples.apk_builder import soup_slice
 
     rng = _rng(seed)
     n_classes = max(1, total_bytes // CLASS_BYTES)
@@ -43,7 +43,6 @@ def bulk_dex_groups(seed: str, package: str, total_bytes: int, n_files: int) -> 
             f"{feature}.{word}.state",
         )
         # half word soup, half random: bytecode-like data that deflates about as much as real DEX
-        text = b"".join(rng.choices(_VOCAB, k=240))[:1800]
-        payload = text + rng.randbytes(rng.randrange(500, 1500))
+        payload = soup_slice(rng, 1800) + rng.randbytes(rng.randrange(500, 1500))
         groups[i % len(groups)].append(DexClass(name, "java.lang.Object", strings, payload))
     return groups

@@ -55,6 +55,8 @@ def descriptor(name: str) -> str:
 
 def mutf8(s: str) -> bytes:
     """Modified UTF-8: U+0000 as C0 80, supplementary characters as two 3-byte surrogates."""
+    if "\x00" not in s and (s.isascii() or max(s) < "\U00010000"):
+        return s.encode("utf-8", "surrogatepass")  # identical to UTF-8 for these
     out = bytearray()
     u16 = s.encode("utf-16-le", "surrogatepass")
     for i in range(0, len(u16), 2):

@@ -9,6 +9,7 @@ keys. Nothing signed with them proves anything outside this project's tests.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import sys
 from pathlib import Path
@@ -29,6 +30,7 @@ def keys_dir() -> Path:
     return samples_meta_dir() / "keys"
 
 
+@functools.lru_cache(maxsize=None)
 def load_test_key(name: str) -> SigningKey:
     if not _NAME.match(name):
         raise ValueError(f"test key names look like TEST-ONLY-<words>, got {name!r}")

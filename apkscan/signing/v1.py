@@ -41,7 +41,8 @@ from apkscan.signing.jar_manifest import Section
 MANIFEST_ENTRY_NAME = "META-INF/MANIFEST.MF"
 SF_ATTRIBUTE_ANDROID_APK_SIGNED = "X-Android-APK-Signed"
 MAX_APK_SIGNERS = 10  # apksig Constants.MAX_APK_SIGNERS
-MAX_META_FILE_SIZE = 64 * 1024 * 1024  # bound on MANIFEST.MF / .SF / signature block we inflate
+MAX_META_FILE_SIZE = 64 * 1024 * 1024  # bound on the MANIFEST.MF / .SF we inflate
+MAX_SIGNATURE_BLOCK_SIZE = 4 * 1024 * 1024  # real blocks are a few KiB (a certificate chain)
 
 # AndroidSdkVersion constants used by the rules below
 GINGERBREAD, JELLY_BEAN_MR2, KITKAT, N, P = 9, 18, 19, 24, 28
@@ -327,9 +328,9 @@ class V1Verifier:
 
     # -- reading ------------------------------------------------------------------------------------
 
-    def _read(self, entry) -> bytes:
+    def _read(self, entry, limit: int = MAX_META_FILE_SIZE) -> bytes:
         try:
-            return self._archive.read(entry, max_size=MAX_META_FILE_SIZE)
+            return self._archive.read(entry, max_size=limit)
         except Exception as e:
             raise _Fatal(issue("MALFORMED_APK", f"Malformed ZIP entry: {entry.name}: {e}")) from e
 
@@ -426,7 +427,7 @@ class V1Verifier:
     # -- stage 4: signature block against .SF ------------------------------------------------------
 
     def _verify_block(self, signer: _JarSigner) -> None:
-        block = self._read(signer.block_entry)
+        block = self._read(signer.block_entry, MAX_SIGNATURE_BLOCK_SIZE)
         signer.sf_bytes = self._read(signer.sf_entry)
         try:
             signed_data = pkcs7.parse_signed_data(block)
