@@ -13,5 +13,11 @@ class ScanConfig:
     rules_dirs: tuple[str, ...] = ()  # extra YARA rule folders (--rules)
     min_sdk: int | None = None  # override for signature verification
     max_sdk: int | None = None
-    max_depth: int = 3  # nested payload recursion
-    time_limit_s: float = 120.0  # per APK
+
+    @property
+    def max_depth(self) -> int:  # nested payload recursion
+        return self.limits.max_depth
+
+    @property
+    def time_limit_s(self) -> float:  # per APK, enforced by the batch workers
+        return self.limits.time_limit_s

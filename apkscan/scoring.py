@@ -274,8 +274,12 @@ class Assessment:
     identity_hint: str | None = None
 
     def top_reasons(self, n: int = 3) -> tuple[Factor, ...]:
-        """The factors that explain the score best: the heaviest first; floors are not reasons."""
-        return tuple(f for f in self.factors if f.points > 0 and f.kind != "floor")[:n]
+        """The factors that explain the verdict best: the heaviest first, except that a fake's
+        impersonation evidence leads; floors are not reasons."""
+        reasons = [f for f in self.factors if f.points > 0 and f.kind != "floor"]
+        if self.verdict == "fake":
+            reasons.sort(key=lambda f: not f.id.startswith(("IMPERSONATION_", "BOOST_IMPERSONATION_")))
+        return tuple(reasons[:n])
 
     def to_dict(self) -> dict:
         return {

@@ -6,10 +6,13 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 out=samples_out
 .venv/bin/apkscan samples build "$out/apks"
+# No real VNeID certificate is public: enrol the factory's TEST stand-in of the genuine app as the
+# trusted VNeID signer (in a user trust file, exactly as an officer enrols a Play-installed copy).
+.venv/bin/apkscan trust enroll "$out/apks/vneid-reference.apk" --id vneid --trust-file "$out/trust.json"
 set +e
-.venv/bin/apkscan scan "$out/apks" --format json -o "$out/report.json"
-.venv/bin/apkscan scan "$out/apks" --format html -o "$out/report.html"
-.venv/bin/apkscan scan "$out/apks" --format text
+.venv/bin/apkscan scan "$out/apks" --trust "$out/trust.json" --format json -o "$out/report.json"
+.venv/bin/apkscan scan "$out/apks" --trust "$out/trust.json" --format html --lang vi -o "$out/report.html"
+.venv/bin/apkscan scan "$out/apks" --trust "$out/trust.json" --format text
 rc=$?
 set -e
 echo

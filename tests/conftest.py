@@ -34,3 +34,29 @@ def malformed_corpus() -> Path:
 
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def sample_set(tmp_path_factory):
+    """The factory's bundled sample set, built once per test session: (folder, index)."""
+    from apkscan.samples.build import build_all
+
+    out = tmp_path_factory.mktemp("samples")
+    index = build_all(out)
+    return out, index
+
+
+@pytest.fixture(scope="session")
+def sample_trust(sample_set, tmp_path_factory):
+    """A user trust file enrolling the factory's TEST stand-in of the genuine VNeID (as an officer
+    enrols a Play-installed copy), made with the real `apkscan trust enroll` command."""
+    from click.testing import CliRunner
+
+    from apkscan.cli import cli
+
+    folder, _ = sample_set
+    trust = tmp_path_factory.mktemp("trust") / "trust.json"
+    res = CliRunner().invoke(cli, ["trust", "enroll", str(folder / "vneid-reference.apk"), "--id", "vneid",
+                                   "--trust-file", str(trust)])
+    assert res.exit_code == 0, res.output
+    return trust

@@ -6,7 +6,6 @@ The genuine signer is a TEST stand-in for the VNeID key; the attacker has everyt
 (the genuine APK, its certificate, its signing block) but not the genuine private key."""
 from __future__ import annotations
 
-import datetime
 import hashlib
 import struct
 import zlib

@@ -366,3 +366,32 @@ def test_public_key_serialisation_roundtrip(genuine):
     spki = genuine.certificate.public_key().public_bytes(serialization.Encoding.DER,
                                                          serialization.PublicFormat.SubjectPublicKeyInfo)
     assert pkcs7.parse_certificate(genuine.certificate_der).public_key_info == spki
+
+
+def _apksigner_signers(path) -> tuple[bool, list[str]]:
+    run = subprocess.run(["apksigner", "verify", "--print-certs", "--min-sdk-version", "14",
+                          "--max-sdk-version", "23", path], capture_output=True, text=True, timeout=120)
+    digests = [line.rsplit(":", 1)[1].strip() for line in run.stdout.splitlines()
+               if "certificate SHA-256 digest:" in line]
+    return run.returncode == 0, digests
+
+
+@pytest.mark.skipif(shutil.which("apksigner") is None, reason="Debian apksigner not installed")
+def test_apksigner_agrees_on_bag_attacks(tmp_path, genuine, attacker):
+    """Differential check: for each certificate-bag attack, apksigner and V1Verifier give the same
+    verdict and name the same signer certificate."""
+    clone = make_key("cert", subject="Bo Cong an VNeID", serial=genuine.certificate.serial_number)
+    cases = {
+        "planted.apk": (attacker, [genuine, attacker], attacker),
+        "sid-genuine.apk": (attacker, [attacker, genuine], genuine),
+        "clone-after.apk": (clone, [genuine, clone], genuine),
+        "clone-first.apk": (clone, [clone, genuine], genuine),
+    }
+    for name, (signing_key, bag, sid_key) in cases.items():
+        path = _attack_apk(tmp_path, signing_key, bag=bag, sid_key=sid_key, name=name)
+        ours = verify(path, 14, 23)
+        theirs_ok, theirs_signers = _apksigner_signers(path)
+        assert ours.verified == theirs_ok, name
+        if ours.verified:
+            assert [s.cert_sha256 for s in ours.signers] == theirs_signers, name
+            assert cert_sha256(genuine) not in theirs_signers

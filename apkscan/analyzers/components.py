@@ -279,7 +279,7 @@ def _default_sms_role_only(comp: Component, sms_actions: list[str]) -> bool:
     interception, so such a receiver is not listed among the SMS receivers."""
     guarded = {SMS_DELIVER: "android.permission.BROADCAST_SMS",
                WAP_PUSH_DELIVER: "android.permission.BROADCAST_WAP_PUSH"}
-    return all(guarded.get(a) == comp.permission for a in sms_actions)
+    return all(a in guarded and guarded[a] == comp.permission for a in sms_actions)
 
 
 def _sms_app_parts(components: Iterable[Component]) -> dict[str, Any]:

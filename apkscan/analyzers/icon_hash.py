@@ -76,8 +76,8 @@ def hash_icon(data: bytes) -> IconHash | None:
             rgba = img.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         grey = Image.alpha_composite(background, rgba).convert("L")
-        small = list(grey.resize((32, 32), Image.Resampling.LANCZOS).getdata())
-        thumb = list(grey.resize((9, 8), Image.Resampling.LANCZOS).getdata())
+        small = list(grey.resize((32, 32), Image.Resampling.LANCZOS).tobytes())
+        thumb = list(grey.resize((9, 8), Image.Resampling.LANCZOS).tobytes())
     except Exception:  # any decoder error on hostile bytes means "no usable icon"
         return None
     if max(small) - min(small) < FLAT_RANGE:

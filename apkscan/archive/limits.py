@@ -27,6 +27,9 @@ class Limits:
     cache_total_max: int = 64 * MiB  # ... in an LRU of at most this many bytes
     max_depth: int = 3  # nested payload recursion (APK inside APK)
     yara_timeout_s: float = 10.0
+    yara_max_entry_bytes: int = 64 * MiB  # larger entries are not given to YARA (YARA_ENTRY_SKIPPED)
+    strings_max_entry_bytes: int = 64 * MiB  # DEX / native string extraction
+    payload_max_bytes: int = 256 * MiB  # nested APK/DEX/ZIP payloads analysed recursively
     time_limit_s: float = 120.0  # per APK
     max_anomaly_examples: int = 20  # entries listed in one anomaly's evidence
 

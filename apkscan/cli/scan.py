@@ -8,6 +8,7 @@ import click
 
 from apkscan.cli.options import FAIL_ON, reaches
 from apkscan.cli.output import open_output, report_meta
+from apkscan.archive.limits import Limits
 from apkscan.config import ScanConfig
 from apkscan.inputs import discover
 from apkscan.report import format_names, get_format
@@ -62,7 +63,8 @@ def scan_command(paths, fmt, output, fail_on, trust_files, rules_dirs, lang, cas
 
     if resume and not db:
         raise click.UsageError("--resume needs --db")
-    config = ScanConfig(trust_files=tuple(trust_files), rules_dirs=tuple(rules_dirs), time_limit_s=time_limit)
+    config = ScanConfig(limits=Limits(time_limit_s=time_limit), trust_files=tuple(trust_files),
+                        rules_dirs=tuple(rules_dirs))
     meta = report_meta(config, lang=lang, case=case_id, examiner=examiner)
     store = CaseStore(db) if db else None
     candidates = discover(paths)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from functools import lru_cache
 from pathlib import Path, PurePath
 from typing import Any, Callable, Iterable, Mapping
@@ -59,11 +60,18 @@ def icon_data_uri(data: bytes | None) -> str | None:
 
 
 def read_icon(result: ScanResult) -> bytes | None:
-    """The launcher icon's bytes, read again from the APK (only that entry); None when unavailable."""
+    """The launcher icon's bytes, read again from the APK (only that entry); None when unavailable.
+
+    Only when the file at ``input.path`` still has the analysed size: a report regenerated after
+    the evidence moved or changed shows no icon rather than another file's. (Callers that keep
+    the icon from the scan pass it in ``ReportMeta.icons`` instead.)
+    """
     app = result.app
-    if result.status != "ok" or app is None or not app.icon_path:
+    if result.status != "ok" or app is None or not app.icon_path or "!" in result.input.path:
         return None
     try:
+        if os.path.getsize(result.input.path) != result.input.size:
+            return None
         from apkscan.archive import open_archive
 
         with open_archive(result.input.path) as arc:

@@ -92,33 +92,29 @@ def _align(buf: bytearray, n: int) -> None:
         buf.append(0)
 
 
-def _code(strings_idx: list[int], array_type_idx: int | None, payload: bytes) -> tuple[int, list[int]]:
-    """-> (registers_size, code units) of the method body."""
+def _code(strings_idx: list[int], array_type_idx: int | None, payload: bytes) -> tuple[int, bytes]:
+    """-> (registers_size, instruction bytes) of the method body."""
     units: list[int] = []
     for idx in strings_idx:
         if idx <= 0xFFFF:
             units += [0x1A, idx]  # const-string v0, string@idx (format 21c)
         else:
             units += [0x1B, idx & 0xFFFF, idx >> 16]  # const-string/jumbo v0 (31c)
-    regs = 1
-    if payload:
-        regs = 2
-        n = len(payload)
-        units += [0x0114, n & 0xFFFF, n >> 16]  # const v1, #n (31i)
-        units += [(1 << 12) | (0 << 8) | 0x23, array_type_idx]  # new-array v0, v1, [B (22c)
-        fill_at = len(units)
-        units += [0x0026, 0, 0]  # fill-array-data v0, +off (31t), patched below
-        units += [0x000E]  # return-void
-        if len(units) % 2:
-            units.append(0x0000)  # nop: the payload must be 4-byte aligned
-        off = len(units) - fill_at
-        units[fill_at + 1], units[fill_at + 2] = off & 0xFFFF, off >> 16
-        data = payload + (b"\x00" if n % 2 else b"")
-        units += [0x0300, 1, n & 0xFFFF, n >> 16]  # fill-array-data-payload, element width 1
-        units += list(struct.unpack(f"<{len(data) // 2}H", data))
-    else:
+    if not payload:
         units.append(0x000E)  # return-void
-    return regs, units
+        return 1, struct.pack(f"<{len(units)}H", *units)
+    n = len(payload)
+    units += [0x0114, n & 0xFFFF, n >> 16]  # const v1, #n (31i)
+    units += [(1 << 12) | (0 << 8) | 0x23, array_type_idx]  # new-array v0, v1, [B (22c)
+    fill_at = len(units)
+    units += [0x0026, 0, 0]  # fill-array-data v0, +off (31t), patched below
+    units += [0x000E]  # return-void
+    if len(units) % 2:
+        units.append(0x0000)  # nop: the payload must be 4-byte aligned
+    off = len(units) - fill_at
+    units[fill_at + 1], units[fill_at + 2] = off & 0xFFFF, off >> 16
+    units += [0x0300, 1, n & 0xFFFF, n >> 16]  # fill-array-data-payload, element width 1, size
+    return 2, struct.pack(f"<{len(units)}H", *units) + payload + (b"\x00" if n % 2 else b"")
 
 
 def build_dex(classes: list[DexClass], extra_strings: tuple[str, ...] = (), version: str = "035") -> bytes:
@@ -167,9 +163,9 @@ def build_dex(classes: list[DexClass], extra_strings: tuple[str, ...] = (), vers
     for c in classes:
         _align(data, 4)
         code_offs[c.name] = data_off + len(data)
-        regs, units = _code([sidx[s] for s in c.strings], tidx.get("[B"), c.payload)
-        data += struct.pack("<HHHHII", regs, 0, 0, 0, 0, len(units))
-        data += struct.pack(f"<{len(units)}H", *units)
+        regs, insns = _code([sidx[s] for s in c.strings], tidx.get("[B"), c.payload)
+        data += struct.pack("<HHHHII", regs, 0, 0, 0, 0, len(insns) // 2)
+        data += insns
     _align(data, 4)
     # string data
     string_data_start = data_off + len(data)

@@ -72,7 +72,7 @@ class _Section:
             self.pos += n
             data = data[n:]
             if self.pos == self.chunk_end:
-                for alg, h in zip(self.algs, self.current):
+                for alg, h in zip(self.algs, self.current, strict=True):
                     self.digests[alg].append(h.digest())
                 self.current = None
 

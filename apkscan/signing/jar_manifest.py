@@ -50,7 +50,7 @@ def java_equals_ignore_case(a: str, b: str) -> bool:
         return False
     if a == b:
         return True
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         if x == y:
             continue
         ux, uy = _upper1(x), _upper1(y)
@@ -198,6 +198,99 @@ def java_b64decode(text: str) -> bytes:
 
 def b64encode(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+JELLY_BEAN_MR2 = 18
+# ---------------------------------------------------------------------------------------------
+# Which digest attributes Android reads, by API level (apksig V1SchemeVerifier.getDigestsToVerify),
+# and the X-Android-APK-Signed value.
+
+_CANONICAL_DIGEST = {"MD5": "MD5", "SHA": "SHA-1", "SHA1": "SHA-1", "SHA-1": "SHA-1", "SHA-256": "SHA-256", "SHA-384": "SHA-384", "SHA-512": "SHA-512"}
+# Digest algorithms the pre-JB-MR2 "Digest-Algorithms" logic accepts, and from which API level.
+_MIN_SDK_FOR_DIGEST = {"MD5": 0, "SHA-1": 0, "SHA-256": 0, "SHA-384": 9, "SHA-512": 9}  # 9: Gingerbread
+# From JB MR2 (API 18) Android uses the strongest of these that is present.
+_JB_MR2_DIGESTS = ("SHA-512", "SHA-384", "SHA-256", "SHA-1")
+_JAVA_WHITESPACE = " \t\n\r\f"
+
+
+def _attr_name(jca: str, suffix: str) -> str:
+    return ("SHA1" if jca == "SHA-1" else jca) + suffix
+
+
+def digests_to_verify(section: Section, suffix: str, min_sdk: int, max_sdk: int) -> list[tuple[str, bytes]]:
+    """The (JCA digest name, expected digest) pairs Android checks for this section over [min, max].
+
+    Before API 18 the platform walks the old "Digest-Algorithms" list (default "SHA SHA1") and uses the
+    first digest attribute it finds; if none is usable there, the section cannot verify on those
+    platforms (empty result). From API 18 it uses the strongest of SHA-512/384/256/1 present.
+    Raises jar_manifest.Base64Error on a malformed digest value (apksig throws there too)."""
+    result: list[tuple[str, bytes]] = []
+    if min_sdk < JELLY_BEAN_MR2:
+        algs = section.get("Digest-Algorithms")
+        if algs is None:
+            algs = "SHA SHA1"
+        for token in _java_tokens(algs):
+            value = section.get(token + suffix)
+            if value is None:
+                continue
+            canonical = _CANONICAL_DIGEST.get(token.upper())
+            if canonical is None or _MIN_SDK_FOR_DIGEST.get(canonical, 2**31) > min_sdk:
+                continue
+            result.append((canonical, java_b64decode(value)))
+            break
+        if not result:
+            return result
+    if max_sdk >= JELLY_BEAN_MR2:
+        for alg in _JB_MR2_DIGESTS:
+            value = section.get(_attr_name(alg, suffix))
+            if value is None:
+                continue
+            digest = java_b64decode(value)
+            already = next((d for a, d in result if a == alg), None)
+            if already is None or already != digest:
+                result.append((alg, digest))
+            break
+    return result
+
+
+def _java_tokens(text: str) -> list[str]:
+    """java.util.StringTokenizer with its default delimiters."""
+    out, cur = [], []
+    for ch in text:
+        if ch in _JAVA_WHITESPACE:
+            if cur:
+                out.append("".join(cur))
+                cur = []
+        else:
+            cur.append(ch)
+    if cur:
+        out.append("".join(cur))
+    return out
+
+
+def parse_apk_signed_ids(value: str) -> list[int]:
+    """X-Android-APK-Signed: comma-separated scheme ids; blanks and non-integers are skipped (apksig)."""
+    ids = []
+    for token in value.split(","):
+        token = _java_trim(token)
+        if not token:
+            continue
+        body = token[1:] if token[0] in "+-" else token
+        if not body or not body.isascii() or not body.isdigit():
+            continue
+        v = int(token)
+        if -(2**31) <= v < 2**31:
+            ids.append(v)
+    return ids
+
+
+def _java_trim(s: str) -> str:
+    i, j = 0, len(s)
+    while i < j and s[i] <= " ":
+        i += 1
+    while j > i and s[j - 1] <= " ":
+        j -= 1
+    return s[i:j]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -178,7 +178,7 @@ def sign_v1(
     manifest, sections = build_manifest(entries, content_digest)
     sf = build_signature_file(manifest, sections, content_digest, tuple(int(i) for i in apk_signed_scheme_ids), created_by)
     out: list[tuple[str, bytes]] = [(MANIFEST_ENTRY_NAME, manifest)]
-    for key, name, digest in zip(keys, names, digests):
+    for key, name, digest in zip(keys, names, digests, strict=True):
         block = sign_signature_file(key, sf, digest)
         out.append((f"META-INF/{name}.SF", sf))
         out.append((f"META-INF/{name}.{_block_extension(key.certificate.public_key())}", block))

@@ -676,10 +676,6 @@ OID_NAMES = {
 INF = 2**31 - 1  # Integer.MAX_VALUE, apksig's "and every later API level"
 
 
-def _r(*ranges: tuple[int, int]) -> tuple[tuple[int, int], ...]:
-    return ranges
-
-
 _ALL, _18, _21, _22 = (0, INF), (18, INF), (21, INF), (22, INF)
 _L = (21, 23)  # Android 5.0-6.0 accepted almost any digest/signature pairing
 _OLD = (0, 8)

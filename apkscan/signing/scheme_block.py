@@ -166,10 +166,10 @@ def parse_certificates(signer: ParsedSigner, certs_reader: Reader) -> bool:
 def check_public_key(signer: ParsedSigner, public_key: bytes) -> bool:
     """The signature record's key must be the certificate's key (else a signature by any key
     could be dressed up with somebody else's certificate)."""
-    if public_key in public_key_encodings(signer.certs[0]):
-        return True
     forms = public_key_encodings(signer.certs[0])
-    cert_key = next(iter(forms)).hex() if forms else ""
+    if public_key in forms:
+        return True
+    cert_key = min(forms, key=len).hex() if forms else ""
     signer.error(f"{prefix(signer.scheme)}_SIG_PUBLIC_KEY_MISMATCH_BETWEEN_CERTIFICATE_AND_SIGNATURES_RECORD",
                  cert_key, public_key.hex())
     return False

@@ -7,6 +7,7 @@ Attributes are matched by resource id, not name (a renamed attribute string does
 """
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 from loguru import logger
@@ -18,6 +19,7 @@ logger.disable("androguard")  # its parser logs every oddity of hostile manifest
 MIN_SDK_VERSION_ATTR = 0x0101020C
 TARGET_SDK_VERSION_ATTR = 0x01010270
 TARGET_SANDBOX_VERSION_ATTR = 0x0101054C
+RES_XML_TYPE = 0x0003
 
 _INT_TYPES = (axml.TYPE_INT_DEC, axml.TYPE_INT_HEX)
 _MAX_EVENTS = 1_000_000  # bound the walk over a hostile manifest
@@ -61,9 +63,23 @@ def _attribute_resource_id(parser, index: int) -> int | None:
     return ids[name_index] if 0 <= name_index < len(ids) else None
 
 
+def _xml_chunk(manifest: bytes) -> bytes:
+    """The first top-level RES_XML_TYPE chunk, as apksig's AndroidBinXmlParser finds it: a file
+    without one is not binary XML ("No XML chunk in file"), whatever a lenient parser makes of it."""
+    pos = 0
+    while len(manifest) - pos >= 8:
+        ctype, header_size, size = struct.unpack_from("<HHI", manifest, pos)
+        if header_size < 8 or size < header_size or size > len(manifest) - pos:
+            break
+        if ctype == RES_XML_TYPE:
+            return manifest[pos:pos + size]
+        pos += size
+    raise ManifestError("No XML chunk in file")
+
+
 def _events(manifest: bytes):
     """(event, depth, parser) for each start tag; ManifestError if the XML is broken."""
-    parser = axml.AXMLParser(manifest)
+    parser = axml.AXMLParser(_xml_chunk(manifest))
     if not parser.is_valid():
         raise ManifestError("malformed binary AndroidManifest.xml")
     depth = 0

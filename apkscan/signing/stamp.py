@@ -52,7 +52,7 @@ class StampCheck:
     def certificates_seen(self) -> list[bytes]:
         return list(self.certs)
 
-    def finish(self, _digests, outcome, found) -> list[SigningIssue]:
+    def finish(self, outcome) -> list[SigningIssue]:
         """Warnings only. `outcome.verified_schemes` holds the schemes that were verified."""
         warnings: list[SigningIssue] = []
         if self.entry is None:

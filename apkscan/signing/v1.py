@@ -36,7 +36,7 @@ from apkscan.model import Signer, SigningIssue
 from apkscan.signing import jar_manifest, pkcs7
 from apkscan.signing.certs import signer_from_der
 from apkscan.signing.issues import make
-from apkscan.signing.jar_manifest import Section
+from apkscan.signing.jar_manifest import Section, digests_to_verify, parse_apk_signed_ids
 
 MANIFEST_ENTRY_NAME = "META-INF/MANIFEST.MF"
 SF_ATTRIBUTE_ANDROID_APK_SIGNED = "X-Android-APK-Signed"
@@ -45,7 +45,7 @@ MAX_META_FILE_SIZE = 64 * 1024 * 1024  # bound on the MANIFEST.MF / .SF we infla
 MAX_SIGNATURE_BLOCK_SIZE = 4 * 1024 * 1024  # real blocks are a few KiB (a certificate chain)
 
 # AndroidSdkVersion constants used by the rules below
-GINGERBREAD, JELLY_BEAN_MR2, KITKAT, N, P = 9, 18, 19, 24, 28
+KITKAT, N, P = 19, 24, 28
 
 # APK Signature Scheme ids named in X-Android-APK-Signed that apksig knows, by the newest platform
 # checked (ApkVerifier.getSupportedSchemeNames).
@@ -78,100 +78,11 @@ class V1Result:
     extracted_certificates: tuple[Signer, ...] = ()  # every certificate seen in the blocks: NOT proof
 
 
-# ---------------------------------------------------------------------------------------------
-# Digests in MANIFEST.MF / .SF sections, by API level (apksig V1SchemeVerifier.getDigestsToVerify)
-
 _HASHLIB = {"MD5": "md5", "SHA-1": "sha1", "SHA-224": "sha224", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
-_CANONICAL_DIGEST = {"MD5": "MD5", "SHA": "SHA-1", "SHA1": "SHA-1", "SHA-1": "SHA-1", "SHA-256": "SHA-256", "SHA-384": "SHA-384", "SHA-512": "SHA-512"}
-# Digest algorithms the pre-JB-MR2 "Digest-Algorithms" logic accepts, and from which API level.
-_MIN_SDK_FOR_DIGEST = {"MD5": 0, "SHA-1": 0, "SHA-256": 0, "SHA-384": GINGERBREAD, "SHA-512": GINGERBREAD}
-# From JB MR2 (API 18) Android uses the strongest of these that is present.
-_JB_MR2_DIGESTS = ("SHA-512", "SHA-384", "SHA-256", "SHA-1")
-_JAVA_WHITESPACE = " \t\n\r\f"
-
-
-def _attr_name(jca: str, suffix: str) -> str:
-    return ("SHA1" if jca == "SHA-1" else jca) + suffix
 
 
 def _digest(jca: str, data: bytes) -> bytes:
     return hashlib.new(_HASHLIB[jca], data).digest()
-
-
-def digests_to_verify(section: Section, suffix: str, min_sdk: int, max_sdk: int) -> list[tuple[str, bytes]]:
-    """The (JCA digest name, expected digest) pairs Android checks for this section over [min, max].
-
-    Before API 18 the platform walks the old "Digest-Algorithms" list (default "SHA SHA1") and uses the
-    first digest attribute it finds; if none is usable there, the section cannot verify on those
-    platforms (empty result). From API 18 it uses the strongest of SHA-512/384/256/1 present.
-    Raises jar_manifest.Base64Error on a malformed digest value (apksig throws there too)."""
-    result: list[tuple[str, bytes]] = []
-    if min_sdk < JELLY_BEAN_MR2:
-        algs = section.get("Digest-Algorithms")
-        if algs is None:
-            algs = "SHA SHA1"
-        for token in _java_tokens(algs):
-            value = section.get(token + suffix)
-            if value is None:
-                continue
-            canonical = _CANONICAL_DIGEST.get(token.upper())
-            if canonical is None or _MIN_SDK_FOR_DIGEST.get(canonical, 2**31) > min_sdk:
-                continue
-            result.append((canonical, jar_manifest.java_b64decode(value)))
-            break
-        if not result:
-            return result
-    if max_sdk >= JELLY_BEAN_MR2:
-        for alg in _JB_MR2_DIGESTS:
-            value = section.get(_attr_name(alg, suffix))
-            if value is None:
-                continue
-            digest = jar_manifest.java_b64decode(value)
-            already = next((d for a, d in result if a == alg), None)
-            if already is None or already != digest:
-                result.append((alg, digest))
-            break
-    return result
-
-
-def _java_tokens(text: str) -> list[str]:
-    """java.util.StringTokenizer with its default delimiters."""
-    out, cur = [], []
-    for ch in text:
-        if ch in _JAVA_WHITESPACE:
-            if cur:
-                out.append("".join(cur))
-                cur = []
-        else:
-            cur.append(ch)
-    if cur:
-        out.append("".join(cur))
-    return out
-
-
-def parse_apk_signed_ids(value: str) -> list[int]:
-    """X-Android-APK-Signed: comma-separated scheme ids; blanks and non-integers are skipped (apksig)."""
-    ids = []
-    for token in value.split(","):
-        token = _java_trim(token)
-        if not token:
-            continue
-        body = token[1:] if token[0] in "+-" else token
-        if not body or not body.isascii() or not body.isdigit():
-            continue
-        v = int(token)
-        if -(2**31) <= v < 2**31:
-            ids.append(v)
-    return ids
-
-
-def _java_trim(s: str) -> str:
-    i, j = 0, len(s)
-    while i < j and s[i] <= " ":
-        i += 1
-    while j > i and s[j - 1] <= " ":
-        j -= 1
-    return s[i:j]
 
 
 def _supported_scheme_names(max_sdk: int) -> dict[int, str]:

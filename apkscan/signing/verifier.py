@@ -27,7 +27,7 @@ from apkscan.signing import block as block_mod
 from apkscan.signing import v2 as v2_mod
 from apkscan.signing import v3 as v3_mod
 from apkscan.signing.certs import signer_from_der
-from apkscan.signing.digests import ContentDigester, WholeFileVerity
+from apkscan.signing.digests import ContentDigester
 from apkscan.signing.issues import make
 from apkscan.signing.scheme_block import SchemeResult, check_integrity
 from apkscan.signing.sdk_levels import read_sdk_levels
@@ -80,7 +80,6 @@ class _State:
     manifest_error: SigningIssue | None = None
     signing_block: block_mod.SigningBlock | None = None
     stages: list[_Stage] = field(default_factory=list)
-    stage_errors_after: dict[str, list[SigningIssue]] = field(default_factory=dict)
     found: set[int] = field(default_factory=set)
     digester: ContentDigester | None = None
     v1: object | None = None
@@ -347,7 +346,7 @@ def _finish_rest(state: _State, out: _Outcome) -> None:
     if out.errors:
         return
     if state.stamp is not None:
-        out.warnings += state.stamp.finish(state.digester.results if state.digester else {}, out, state.found)
+        out.warnings += state.stamp.finish(out)
     _check_signers_agree(out)
     if state.v4 is not None:
         state.v4.cross_check(out)
