@@ -59,6 +59,20 @@ def finding_from_dict(d: dict) -> Finding:
                    description_vi=d.get("description_vi", ""), path=d.get("path", ""))
 
 
+def _identity(d: dict) -> Identity:
+    base = dict(claimed=d.get("claimed"), trusted=d.get("trusted"), reasons=tuple(d.get("reasons", ())),
+                similarity=d.get("similarity", 0.0), certificate_enrolled=d.get("certificate_enrolled"))
+    if "claimed_kind" not in d:
+        return Identity(**base)
+    from apkscan.analyzers.identity import ResolvedIdentity  # the richer identity the analyzer reports
+
+    return ResolvedIdentity(
+        **base, claimed_name=d.get("claimed_name"), claimed_kind=d.get("claimed_kind"),
+        package_owned=d.get("package_owned"), signer_status=d.get("signer_status"),
+        profile_violation=tuple(d.get("profile_violation", ())), reasons_vi=tuple(d.get("reasons_vi", ())),
+        signals=tuple(d.get("signals", ())), trust_sources=tuple(d.get("trust_sources", ())))
+
+
 def result_from_dict(d: dict) -> ScanResult:
     i = d["input"]
     err = d.get("error")
@@ -70,8 +84,7 @@ def result_from_dict(d: dict) -> ScanResult:
         error=ScanError(err["code"], err["message"]) if err else None,
         app=_app(d.get("app")),
         signing=_signing(d.get("signing")),
-        identity=Identity(ident.get("claimed"), ident.get("trusted"), tuple(ident.get("reasons", ())),
-                          ident.get("similarity", 0.0), ident.get("certificate_enrolled")),
+        identity=_identity(ident),
         findings=tuple(finding_from_dict(f) for f in d.get("findings", ())),
         risk=Risk(risk.get("score", 0), risk.get("level", "none")),
         verdict=d.get("verdict", "error"),

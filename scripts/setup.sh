@@ -28,7 +28,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 if [ "$want_tests" = 1 ]; then
-  .venv/bin/python -m pip install -q ".[test]"
+  .venv/bin/python -m pip install -q ".[test,dask]"
 else
   .venv/bin/python -m pip install -q .
 fi

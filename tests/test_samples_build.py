@@ -305,7 +305,7 @@ def test_apksigner_verifies_every_sample(signed, recipes):
         return rid, [_run([apksigner, "verify", "-v", "--print-certs"] + (["--min-sdk-version", "18"] if v1 else [])
                           + [str(signed[rid])])]
 
-    with ThreadPoolExecutor(2) as pool:
+    with ThreadPoolExecutor(4) as pool:  # JVM start-up waits more than it computes
         results = list(pool.map(verify, sorted(signed)))
     for rid, runs in results:
         texts = [out.stdout.decode() for out in runs]

@@ -159,6 +159,14 @@ def test_fake_wins_over_malicious_and_error_wins_over_everything():
     assert (error.verdict, error.risk.score, error.risk.level, error.factors) == ("error", 0, "none", ())
 
 
+def test_a_fakes_reasons_start_with_its_impersonation_evidence():
+    findings = [F("YARA_GIGABUD_A", "critical"), F("IMPERSONATION_LABEL", "high"), F("COMP_ACCESSIBILITY_SERVICE", "high")]
+    fake = assess(findings, identity=VNEID_CLAIM, identity_hint="fake")
+    assert [f.id for f in fake.top_reasons(3)] == ["BOOST_IMPERSONATION_ACCESSIBILITY", "IMPERSONATION_LABEL", "YARA_GIGABUD_A"]
+    malicious = assess(findings, identity=VNEID_CLAIM, identity_hint=None)
+    assert malicious.top_reasons(1)[0].id == "YARA_GIGABUD_A"  # otherwise the heaviest leads
+
+
 def test_no_findings_is_clean():
     a = assess([], identity_hint=None)
     assert (a.risk.score, a.risk.level, a.verdict) == (0, "none", "clean")

@@ -17,7 +17,8 @@ from apkscan.signing import jar_manifest as jm
 from apkscan.signing import pkcs7
 from apkscan.signing.jar_signer import needs_digest, safe_signer_name, sign_v1
 from apkscan.signing.keys import SigningKey
-from apkscan.signing.v1 import V1Result, V1Verifier, digests_to_verify, parse_apk_signed_ids
+from apkscan.signing.jar_manifest import digests_to_verify, parse_apk_signed_ids
+from apkscan.signing.v1 import V1Result, V1Verifier
 
 # -- manifest reading ------------------------------------------------------------------------
 
@@ -124,7 +125,8 @@ def test_digests_to_verify_by_api_level():
 
 def test_apk_signed_ids_parsing():
     assert parse_apk_signed_ids("2, 3") == [2, 3]
-    assert parse_apk_signed_ids(" 2,,x, +3 ,1_0, 99999999999, ٣") == [2, 3]
+    assert parse_apk_signed_ids(" 2,,x, +3 ,1_0, 99999999999, ²") == [2, 3]
+    assert parse_apk_signed_ids("\u0663") == [3]  # ARABIC-INDIC DIGIT THREE, as Integer.parseInt reads it
 
 
 def test_signer_name_and_coverage_rules():

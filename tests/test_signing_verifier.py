@@ -205,3 +205,38 @@ def test_memory_does_not_grow_with_apk_size(keys, tmp_path):
         assert result.verified is True
     assert peaks[24] < 8 << 20, peaks  # a few 1 MiB buffers, not the 24 MiB file
     assert peaks[24] < peaks[2] + (2 << 20), peaks
+
+
+def test_hostile_inputs_never_raise(malformed_corpus):
+    import json
+    names = [json.loads(line)["file"] for line in (malformed_corpus / "expected.jsonl").read_text().splitlines()
+             if line.strip()]
+    assert names
+    for name in names:
+        result = verify_apk(malformed_corpus / name)
+        assert result.verified in (True, False, None), name
+        assert "UNEXPECTED_EXCEPTION" not in _names(result.issues), (name, result.issues)
+        if result.verified is False:
+            assert result.issues, name  # a refusal always says why
+
+
+def test_corrupted_signing_block_fails_cleanly(apks, keys, tmp_path):
+    """Random byte damage inside the v2/v3/v3.1 records: a clean refusal with an apksig issue,
+    never an exception, never a certificate other than the real signers'."""
+    import random
+    apk = apks["modern-v31"]
+    eocd = apk.rfind(b"PK\x05\x06")
+    cd_size, cd_offset = struct.unpack_from("<II", apk, eocd + 12)
+    sb = block.locate(lambda o, n: apk[o:o + n], cd_offset, cd_size, eocd)
+    allowed = {hashlib.sha256(k.certificate_der).hexdigest() for k in keys}
+    rng = random.Random(7)
+    path = tmp_path / "fuzz.apk"
+    for _ in range(60):
+        damaged = bytearray(apk)
+        for _ in range(rng.choice((1, 2, 3))):
+            damaged[rng.randrange(sb.offset + 8, sb.offset + 2048)] ^= rng.randrange(1, 256)
+        path.write_bytes(bytes(damaged))
+        result = verify_apk(path)
+        assert result.verified in (True, False)
+        assert "UNEXPECTED_EXCEPTION" not in _names(result.issues)
+        assert {s.cert_sha256 for s in result.signers} <= allowed

@@ -1,17 +1,20 @@
 """Perceptual hashes of launcher icons (PNG, WebP, JPEG), to recognise a fake that copies the
 genuine app's icon.
 
-Two 64-bit hashes of the icon composited on white and reduced to grey:
+Two 64-bit hashes of the icon composited on white and reduced to grey, plus its colours:
 * pHash: the 8x8 lowest frequencies of a 32x32 DCT-II (DC excluded), each bit = above median;
-* dHash: 9x8 thumbnail, each bit = pixel brighter than its right neighbour.
-Both survive re-scaling and re-compression; together they rarely match unrelated pictures.
+* dHash: 9x8 thumbnail, each bit = pixel brighter than its right neighbour;
+* colour: the mean RGB of each quarter of the icon (grey hashes alone cannot tell a red icon
+  from a blue one with the same shape).
+All three survive re-scaling and re-compression; together they rarely match unrelated pictures.
 Hostile icons are bounded: only the header is read before the pixel count is checked.
 """
 from __future__ import annotations
 
 import io
 import math
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 MAX_ICON_BYTES = 4 << 20
@@ -19,8 +22,10 @@ MAX_PIXELS = 4096 * 4096
 ACCEPTED_FORMATS = ("PNG", "WEBP", "JPEG")
 # Matching thresholds (bits out of 64), [derived]: the same icon re-rendered at another density
 # stays within a few bits; unrelated icons differ by ~32.
-PHASH_MATCH = 10
-DHASH_MATCH = 14
+PHASH_MATCH = 8
+DHASH_MATCH = 12
+COLOUR_MATCH = 40  # largest per-channel difference of the quarter means (0..255)
+_TEXT = re.compile(r"p([0-9a-f]{16})d([0-9a-f]{16})c([0-9a-f]{24})")
 FLAT_RANGE = 12  # grey levels: below this spread the icon is a flat colour
 
 
@@ -28,21 +33,19 @@ FLAT_RANGE = 12  # grey levels: below this spread the icon is a flat colour
 class IconHash:
     phash: int
     dhash: int
-    width: int = 0
-    height: int = 0
+    colour: bytes = b""  # 12 bytes: mean R, G, B of the four quarters
+    width: int = field(default=0, compare=False)
+    height: int = field(default=0, compare=False)
 
     def to_text(self) -> str:
-        return f"p{self.phash:016x}d{self.dhash:016x}"
+        return f"p{self.phash:016x}d{self.dhash:016x}c{self.colour.hex()}"
 
     @classmethod
     def from_text(cls, text: str) -> "IconHash | None":
-        text = (text or "").strip().lower()
-        if len(text) != 34 or text[0] != "p" or text[17] != "d":
+        m = _TEXT.fullmatch((text or "").strip().lower())
+        if m is None:
             return None
-        try:
-            return cls(int(text[1:17], 16), int(text[18:], 16))
-        except ValueError:
-            return None
+        return cls(int(m.group(1), 16), int(m.group(2), 16), bytes.fromhex(m.group(3)))
 
     @property
     def informative(self) -> bool:
@@ -75,14 +78,16 @@ def hash_icon(data: bytes) -> IconHash | None:
             img.draft("RGB", (64, 64))  # JPEG: decode at a reduced scale
             rgba = img.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        grey = Image.alpha_composite(background, rgba).convert("L")
+        flat = Image.alpha_composite(background, rgba).convert("RGB")
+        grey = flat.convert("L")
+        colour = flat.resize((2, 2), Image.Resampling.BOX).tobytes()
         small = list(grey.resize((32, 32), Image.Resampling.LANCZOS).tobytes())
         thumb = list(grey.resize((9, 8), Image.Resampling.LANCZOS).tobytes())
     except Exception:  # any decoder error on hostile bytes means "no usable icon"
         return None
     if max(small) - min(small) < FLAT_RANGE:
         return None  # a flat picture has no shape to recognise
-    return IconHash(_phash(small), _dhash(thumb), width, height)
+    return IconHash(_phash(small), _dhash(thumb), colour, width, height)
 
 
 @lru_cache(maxsize=1)
@@ -119,11 +124,17 @@ def distance(a: IconHash, b: IconHash) -> tuple[int, int]:
     return bin(a.phash ^ b.phash).count("1"), bin(a.dhash ^ b.dhash).count("1")
 
 
+def colour_distance(a: IconHash, b: IconHash) -> int:
+    if len(a.colour) != 12 or len(b.colour) != 12:
+        return 255
+    return max(abs(x - y) for x, y in zip(a.colour, b.colour))
+
+
 def matches(candidate: IconHash, reference: IconHash) -> bool:
     if not reference.informative:
         return False
     pd, dd = distance(candidate, reference)
-    return pd <= PHASH_MATCH and dd <= DHASH_MATCH
+    return pd <= PHASH_MATCH and dd <= DHASH_MATCH and colour_distance(candidate, reference) <= COLOUR_MATCH
 
 
 def similarity(a: IconHash, b: IconHash) -> float:

@@ -70,21 +70,23 @@ def _zip_names(path: str) -> list[str] | None:
 
 
 def classify_zip(path: str) -> str | None:
-    """'apk', 'bundle' or 'evidence_zip' for a ZIP, None otherwise."""
-    if looks_like_apk(path):
-        return "apk"
+    """'apk', 'bundle' or 'evidence_zip' for a ZIP, None otherwise. Reads the central directory
+    only (names), never the entries."""
     got = _tail(path)
     if got is None or _ZIP_EOCD_MAGIC not in got[0]:
         return None
     names = _zip_names(path)
-    if not names:
-        return None
-    apks = [n for n in names if n.lower().endswith(APK_SUFFIXES)]
+    if names is None:
+        # The stdlib refuses this ZIP (tricks Android tolerates): let the APK reader judge it.
+        return "apk" if looks_like_apk(path) else None
+    if "AndroidManifest.xml" in names:
+        return "apk"
+    apks = [n for n in names if n.lower().endswith(APK_SUFFIXES) and not n.endswith("/")]
     if not apks:
         return None
-    if any(n.rsplit("/", 1)[-1] == "base.apk" or n.endswith(".apk") for n in names) and (
-            path.lower().endswith(BUNDLE_SUFFIXES) or "manifest.json" in names or "info.json" in names
-            or "toc.pb" in names or any(n.rsplit("/", 1)[-1].startswith("split_") for n in apks)):
+    bundle_markers = {"manifest.json", "info.json", "toc.pb", "meta.sai_v2.json"}
+    top_level_apks = [n for n in apks if "/" not in n or n.startswith("splits/")]
+    if path.lower().endswith(BUNDLE_SUFFIXES) or (bundle_markers & set(names) and top_level_apks):
         return "bundle"
     return "evidence_zip"
 
@@ -100,7 +102,7 @@ def _split_dir(dirpath: str, filenames: list[str]) -> Candidate | None:
         return None
     splits = tuple(os.path.join(dirpath, n) for n in sorted(filenames)
                    if n.startswith("split_") and n.endswith(".apk"))
-    return Candidate(os.path.join(dirpath, "base.apk"), False, "split_dir", splits=splits)
+    return Candidate(os.path.join(dirpath, "base.apk"), False, "split_dir" if splits else "apk", splits=splits)
 
 
 def _classify_file(path: str, explicit: bool) -> list[Candidate]:

@@ -35,6 +35,8 @@ from apkscan.manifest.stringpool import StringPool, StringPoolError
 _PACKAGE_HEADER_MIN = 284  # sizeof(ResTable_package) without typeIdOffset
 _TYPE_HEADER_MIN = 20  # ResTable_type up to the config
 _MAX_TYPE_CHUNKS = 200_000
+LOOKUP_BUDGET = 4_000_000  # entry probes per table: real manifests need a few thousand
+MAX_VALUES = 4096  # configurations returned for one resource (real tables: a few hundred at most)
 
 
 class ArscError(ValueError):
@@ -141,6 +143,7 @@ class ResourceTable:
         self.packages: dict[int, _Package] = {}
         self._configs: dict[int, ResConfig] = {}
         self._type_chunks = 0
+        self._budget = LOOKUP_BUDGET
         self._index()
 
     # -- indexing -------------------------------------------------------------------------
@@ -244,11 +247,17 @@ class ResourceTable:
         chunks = pkg.types.get((res_id >> 16) & 0xFF, ())
         for want_default in (True, False):
             for desc in chunks:
-                if desc[6] is want_default:
+                if desc[6] is want_default and self._spend():
                     value = self._entry(desc, res_id & 0xFFFF)
                     if value is not None:
                         return value
         return None
+
+    def _spend(self) -> bool:
+        self._budget -= 1
+        if self._budget == 0:
+            self.log.add("ARSC_LOOKUP_BUDGET", f"more than {LOOKUP_BUDGET} resource lookups: the rest are skipped")
+        return self._budget > 0
 
     def values(self, res_id: int, default_locale_only: bool = False) -> list[ResValue]:
         """Every configuration's value of ``res_id`` (in table order); with ``default_locale_only``
@@ -262,9 +271,13 @@ class ResourceTable:
         for desc in pkg.types.get((res_id >> 16) & 0xFF, ()):
             if default_locale_only and not desc[6]:
                 continue
+            if not self._spend():
+                break
             value = entry(desc, entry_idx)
             if value is not None:
                 out.append(value)
+                if len(out) >= MAX_VALUES:
+                    break
         return out
 
     def _entry(self, desc: tuple, idx: int) -> ResValue | None:

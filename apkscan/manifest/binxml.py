@@ -51,7 +51,8 @@ from apkscan.manifest.restypes import (
 from apkscan.manifest.stringpool import StringPool, StringPoolError
 
 MAX_DEPTH = 256  # deeper elements are validated but not kept (no manifest fact lives that deep)
-MAX_ELEMENTS = 500_000
+MAX_ELEMENTS = 200_000
+MAX_ATTRIBUTES = 300_000  # attribute records kept per document (Android's own manifest: ~2,000)
 
 _MIN_EXT = {
     RES_XML_START_NAMESPACE_TYPE: NAMESPACE_EXT_SIZE,
@@ -195,6 +196,7 @@ class _Walker:
         self.root: XmlElement | None = None
         self.prefixes: dict[str, str] = {}
         self.elements = 0
+        self.attributes_left = MAX_ATTRIBUTES
 
     def _string(self, idx: int) -> str | None:
         return None if idx == NO_INDEX else self.pool.get(idx)
@@ -278,6 +280,13 @@ class _Walker:
         element = XmlElement(self._string(name_idx), self._string(ns_idx), offset=node, line=u32(data, node + 8))
         attrs = element.attributes
         base = ext + attr_start
+        if attr_size == 0 and attr_count > 1:  # every record is the same 20 bytes: one is enough
+            self.log.add("AXML_ATTRIBUTE_LAYOUT", f"element at 0x{node:x} repeats one attribute record {attr_count} times")
+            attr_count = 1
+        if attr_count > self.attributes_left:
+            self.log.add("AXML_DEPTH_LIMIT", f"more than {MAX_ATTRIBUTES} attributes in the document; the rest are not kept")
+            attr_count = max(0, self.attributes_left)
+        self.attributes_left -= attr_count
         for i in range(attr_count):
             pos = base + i * attr_size
             raw = data[pos:pos + ATTRIBUTE_SIZE]

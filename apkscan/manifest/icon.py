@@ -18,6 +18,7 @@ from apkscan.manifest.restypes import TYPE_REFERENCE
 BITMAP_SUFFIXES = (".png", ".webp", ".jpg", ".jpeg")
 MAX_ICON_DEPTH = 4
 MAX_ICON_XML = 1 << 20
+MAX_ICON_XML_FILES = 24  # drawable XML files read while looking for the bitmap
 _DRAWABLE_ATTRS = (0x01010199, 0x01010119)  # android:drawable, android:src
 
 
@@ -31,10 +32,12 @@ def _entry_exists(archive, name: str) -> bool:
 def pick_icon(archive, resolver: Resolver, res_id: int) -> tuple[str | None, str | None]:
     """(best bitmap entry or None, the XML entry it came through or None)."""
     seen: set[int] = set()
-    return _pick(archive, resolver, res_id, 0, seen)
+    budget = [MAX_ICON_XML_FILES]
+    return _pick(archive, resolver, res_id, 0, seen, budget)
 
 
-def _pick(archive, resolver: Resolver, res_id: int, depth: int, seen: set[int]) -> tuple[str | None, str | None]:
+def _pick(archive, resolver: Resolver, res_id: int, depth: int, seen: set[int],
+          budget: list[int]) -> tuple[str | None, str | None]:
     if depth > MAX_ICON_DEPTH or res_id in seen or not res_id:
         return None, None
     seen.add(res_id)
@@ -46,8 +49,11 @@ def _pick(archive, resolver: Resolver, res_id: int, depth: int, seen: set[int]) 
     xmls = sorted(((cfg.sdk, -cfg.specificity, path) for cfg, path in files if path.lower().endswith(".xml")),
                   reverse=True)
     for _sdk, _spec, path in xmls:
+        if budget[0] <= 0:
+            break
+        budget[0] -= 1
         for ref in _drawable_refs(archive, path):
-            found, _via = _pick(archive, resolver, ref, depth + 1, seen)
+            found, _via = _pick(archive, resolver, ref, depth + 1, seen, budget)
             if found:
                 return found, path
     return None, (xmls[0][2] if xmls else None)

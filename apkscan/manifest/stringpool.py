@@ -23,8 +23,15 @@ class StringPoolError(ValueError):
 
 
 class StringPool:
+    """One string pool; ``get`` decodes on demand.
+
+    Decoding is bounded: strings are cached by their offset (a table of a million entries all
+    pointing at one long string costs one decode), and the characters decoded in total are
+    capped at a multiple of the pool's size, after which ``get`` returns None (recorded in ``bad``).
+    """
+
     __slots__ = ("data", "offset", "size", "count", "style_count", "utf8", "_entries", "_strings",
-                 "_pool_chars", "_cache", "bad")
+                 "_pool_chars", "_cache", "bad", "_budget")
 
     def __init__(self, data: bytes, offset: int, avail: int) -> None:
         """Parse the pool header at ``offset``; ``avail`` is how many bytes the caller allows."""
@@ -47,8 +54,9 @@ class StringPool:
         self.style_count = style_count
         self.utf8 = bool(flags & UTF8_FLAG)
         self._entries = offset + header_size
-        self._cache: dict[int, str | None] = {}
+        self._cache: dict[int, str | None] = {}  # string offset -> decoded string
         self.bad: dict[int, str] = {}  # index -> why Android returns NULL for it
+        self._budget = 4 * size + (1 << 20)  # characters we agree to decode, in total
         char_size = 1 if self.utf8 else 2
         if count:
             if header_size + count * 4 > avail:
@@ -94,13 +102,20 @@ class StringPool:
         """The string Android returns for ``idx``, or None where Android returns NULL."""
         if idx < 0 or idx >= self.count:
             return None
+        entry = self._entries + idx * 4
+        if entry + 4 > len(self.data):
+            return self._fail(idx, "offset entry lies outside the data")
+        offset = u32(self.data, entry)
         try:
-            return self._cache[idx]
+            return self._cache[offset]
         except KeyError:
             pass
-        value = self._decode(idx)
-        if len(self._cache) < 65536:
-            self._cache[idx] = value
+        if self._budget <= 0:
+            return self._fail(idx, "string decoding budget exhausted (hostile string table)")
+        value = self._decode(idx, offset)
+        if value is not None:
+            self._budget -= len(value) + 1
+        self._cache[offset] = value
         return value
 
     def _fail(self, idx: int, why: str) -> None:
@@ -108,13 +123,10 @@ class StringPool:
             self.bad[idx] = why
         return None
 
-    def _decode(self, idx: int) -> str | None:
+    def _decode(self, idx: int, offset: int) -> str | None:
         data = self.data
-        entry = self._entries + idx * 4
-        if entry + 4 > len(data):
-            return self._fail(idx, "offset entry lies outside the data")
         char_size = 1 if self.utf8 else 2
-        off = u32(data, entry) // char_size
+        off = offset // char_size
         pool = self._pool_chars
         if off >= pool - 1:
             return self._fail(idx, f"string #{idx} starts at {off}, past the pool end {pool}")
@@ -153,6 +165,7 @@ class StringPool:
         end = length
         step = 0
         while start + end < pool:
+            self._budget -= 1
             if data[pos + end] == 0:
                 raw = data[pos:pos + end]
                 try:

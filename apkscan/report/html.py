@@ -28,7 +28,7 @@ from apkscan.scoring import Assessment, Factor, default_model, explain
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_ICON_BYTES = 512 * 1024
-MAX_EVIDENCE_CHARS = 1200
+MAX_EVIDENCE_CHARS = 600  # per evidence value
 TOP_REASONS = 5
 
 # Image formats a browser shows from a data: URI, by their magic bytes. Anything else (an XML
@@ -132,9 +132,13 @@ class _View:
 
     def finding(self, f: Finding) -> dict[str, Any]:
         entry = self.catalog.describe(f)
-        evidence = json.dumps(dict(f.evidence), ensure_ascii=False, sort_keys=True, default=repr)
-        if len(evidence) > MAX_EVIDENCE_CHARS:
-            evidence = evidence[:MAX_EVIDENCE_CHARS] + " …"
+        evidence = []  # (key, value) lines: strings as they are, other values as compact JSON
+        for key in sorted(f.evidence, key=str):
+            value = f.evidence[key]
+            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True, default=repr)
+            if len(text) > MAX_EVIDENCE_CHARS:
+                text = text[:MAX_EVIDENCE_CHARS] + " …"
+            evidence.append((str(key), text))
         return {
             "id": f.id,
             "severity": f.severity,
@@ -143,7 +147,7 @@ class _View:
             "description": entry.text("description", self.lang),
             "advice": entry.text("advice", self.lang),
             "path": f.path,
-            "evidence": evidence if f.evidence else "",
+            "evidence": evidence,
             "source": f.source,
         }
 

@@ -184,8 +184,11 @@ def _resources(r: dict, recipes: dict[str, dict]) -> tuple[_Resources, dict[str,
     for name, spec in sorted(r.get("drawables", {}).items()):
         for q in spec.get("qualifiers", ["xxhdpi-v4"]):
             w, h = spec.get("size", [144, 144])
-            res.add_file("drawable", name, q, f"res/drawable-{q}/{name}.png",
-                         lambda name=name, q=q, w=w, h=h: noise_png(f"{r['id']}:{name}:{q}", w, h))
+            if "seed" in spec:  # a drawn picture, like the launcher icon
+                make = (lambda spec=spec, w=w: icon_png(spec["seed"], spec.get("colour"), w))
+            else:  # photo-like bulk
+                make = (lambda name=name, q=q, w=w, h=h: noise_png(f"{r['id']}:{name}:{q}", w, h))
+            res.add_file("drawable", name, q, f"res/drawable-{q}/{name}.png", make)
     xml_trees = {name: element_from_json(tree) for name, tree in r.get("xml_resources", {}).items()}
     nsc = r.get("application", {}).get("network_security_config")
     if nsc:

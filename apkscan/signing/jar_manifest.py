@@ -200,11 +200,11 @@ def b64encode(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-JELLY_BEAN_MR2 = 18
 # ---------------------------------------------------------------------------------------------
 # Which digest attributes Android reads, by API level (apksig V1SchemeVerifier.getDigestsToVerify),
 # and the X-Android-APK-Signed value.
 
+JELLY_BEAN_MR2 = 18
 _CANONICAL_DIGEST = {"MD5": "MD5", "SHA": "SHA-1", "SHA1": "SHA-1", "SHA-1": "SHA-1", "SHA-256": "SHA-256", "SHA-384": "SHA-384", "SHA-512": "SHA-512"}
 # Digest algorithms the pre-JB-MR2 "Digest-Algorithms" logic accepts, and from which API level.
 _MIN_SDK_FOR_DIGEST = {"MD5": 0, "SHA-1": 0, "SHA-256": 0, "SHA-384": 9, "SHA-512": 9}  # 9: Gingerbread
@@ -276,7 +276,7 @@ def parse_apk_signed_ids(value: str) -> list[int]:
         if not token:
             continue
         body = token[1:] if token[0] in "+-" else token
-        if not body or not body.isascii() or not body.isdigit():
+        if not body or not body.isdecimal():  # Integer.parseInt takes any Unicode decimal digit
             continue
         v = int(token)
         if -(2**31) <= v < 2**31:

@@ -22,6 +22,7 @@ from apkscan.signing.certs import CertificateFormatError, check_certificate, sig
 from apkscan.signing.wire import FormatError, Reader, lp, u32
 
 VERSION = 1
+MAX_NODES = 128  # apkscan bound: each node costs a signature check; real lineages have a few
 
 # Capability flags (apksig SigningCertificateLineage.SignerCapabilities).
 PAST_CERT_INSTALLED_DATA = 1
@@ -75,11 +76,11 @@ class Lineage:
                 return i
         raise KeyError("certificate not in lineage")
 
-    def sub_lineage(self, cert_der: bytes) -> "Lineage":
+    def sub_lineage(self, cert_der: bytes) -> Lineage:
         """The lineage up to and including `cert_der` (apksig getSubLineage); KeyError if absent."""
         return Lineage(self.nodes[: self.index_of(cert_der) + 1])
 
-    def is_prefix_of(self, other: "Lineage") -> bool:
+    def is_prefix_of(self, other: Lineage) -> bool:
         return len(self) <= len(other) and self.certificates() == other.certificates()[: len(self)]
 
     def report(self) -> tuple[dict, ...]:
@@ -109,6 +110,8 @@ def parse(value: bytes) -> Lineage:
             raise LineageVersionError(f"unknown lineage version {version}")
         prev: LineageNode | None = None
         while reader.has_remaining():
+            if len(nodes) >= MAX_NODES:
+                raise LineageFormatError(f"more than {MAX_NODES} certificates")
             node_reader = reader.lp_reader()
             signed_data = node_reader.lp_bytes()
             flags = node_reader.u32()

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import warnings
+import zlib
 from dataclasses import dataclass, replace
 from typing import Iterable
 
@@ -41,6 +42,7 @@ from apkscan.signing.jar_manifest import Section, digests_to_verify, parse_apk_s
 MANIFEST_ENTRY_NAME = "META-INF/MANIFEST.MF"
 SF_ATTRIBUTE_ANDROID_APK_SIGNED = "X-Android-APK-Signed"
 MAX_APK_SIGNERS = 10  # apksig Constants.MAX_APK_SIGNERS
+METHOD_STORED, METHOD_DEFLATED = 0, 8
 MAX_META_FILE_SIZE = 64 * 1024 * 1024  # bound on the MANIFEST.MF / .SF we inflate
 MAX_SIGNATURE_BLOCK_SIZE = 4 * 1024 * 1024  # real blocks are a few KiB (a certificate chain)
 
@@ -195,6 +197,7 @@ class V1Verifier:
         self._actual: dict[str, dict[str, bytes]] = {}
         self._entry_errors: dict[str, str] = {}
         self._collect = False
+        self._lfh_checked: set[int] = set()
         self._result: V1Result | None = None
         try:
             self._prepare()
@@ -211,13 +214,15 @@ class V1Verifier:
     # -- entry consumer protocol -----------------------------------------------------------------
 
     def wants(self, entry) -> bool:
+        if entry.method not in (METHOD_STORED, METHOD_DEFLATED):
+            return False  # read by finish() the way apksig does (see _read_entry)
         name = jar_name(entry)
         return self._collect and name not in self._actual and isinstance(self._wanted.get(name), list)
 
     def consume(self, entry, data: bytes) -> None:
         name = jar_name(entry)
         algs = self._wanted.get(name)
-        if not isinstance(algs, list) or name in self._actual:
+        if not isinstance(algs, list) or name in self._actual or entry.method not in (METHOD_STORED, METHOD_DEFLATED):
             return
         self._actual[name] = {alg: _digest(alg, data) for alg, _ in algs}
 
@@ -241,9 +246,55 @@ class V1Verifier:
 
     def _read(self, entry, limit: int = MAX_META_FILE_SIZE) -> bytes:
         try:
-            return self._archive.read(entry, max_size=limit)
+            return self._read_entry(entry, limit)
         except Exception as e:
             raise _Fatal(issue("MALFORMED_APK", f"Malformed ZIP entry: {entry.name}: {e}")) from e
+
+    def _check_local_header(self, entry) -> None:
+        """apksig LocalFileRecord.getRecord (and libziparchive) refuse an entry whose local header
+        disagrees with the central directory: name, data-descriptor flag, and CRC-32 and sizes
+        when no data descriptor follows."""
+        if id(entry) in self._lfh_checked:
+            return
+        lfh = getattr(entry, "local_header", None)
+        cd_offset = self._archive.cd_offset
+        if lfh is None or not entry.readable:
+            raise ValueError(f"no valid local file header for {entry.name}")
+        if entry.local_header_offset + 30 + len(entry.raw_name) > cd_offset:
+            raise ValueError(f"local file header of {entry.name} extends beyond start of central directory")
+        descriptor = bool(lfh.flags & 0x08)
+        if descriptor != bool(entry.flags & 0x08):
+            raise ValueError(f"data descriptor presence mismatch between local header and central directory for {entry.name}")
+        if not descriptor:
+            for field in ("crc32", "compressed_size", "uncompressed_size"):
+                cd_value, local = getattr(entry, field), getattr(lfh, field)
+                if 0xFFFFFFFF not in (cd_value, local) and local != cd_value:  # Zip64 is the archive's business
+                    raise ValueError(f"{field} mismatch between local header and central directory for {entry.name}")
+        if lfh.name_length > len(entry.raw_name) or (lfh.raw_name and lfh.raw_name != entry.raw_name):
+            raise ValueError(f"name mismatch between local header and central directory for {entry.name}")
+        span = entry.uncompressed_size if entry.method == METHOD_STORED else entry.compressed_size
+        if entry.data_offset + span > cd_offset:
+            raise ValueError(f"data of {entry.name} overlaps with central directory")
+        self._lfh_checked.add(id(entry))
+
+    def _read_entry(self, entry, limit: int | None) -> bytes:
+        """Uncompressed data as apksig's LocalFileRecord reads it for JAR verification: any method other
+        than STORED is inflated (the archive layer reads unknown methods as STORED, like Android's
+        resource loader; apksig and libziparchive's extraction inflate them)."""
+        self._check_local_header(entry)
+        if entry.method in (METHOD_STORED, METHOD_DEFLATED):
+            return self._archive.read(entry, max_size=limit)
+        raw = self._archive.read_at(entry.data_offset, entry.compressed_size)
+        ceiling = entry.uncompressed_size if limit is None else min(entry.uncompressed_size, limit)
+        try:
+            out = zlib.decompressobj(-15).decompress(raw, ceiling + 1)
+        except zlib.error as e:
+            raise ValueError(f"data of entry {entry.name} malformed: {e}") from e
+        if len(out) > ceiling and ceiling < entry.uncompressed_size:
+            raise ValueError(f"more than {ceiling} bytes uncompressed")
+        if len(out) != entry.uncompressed_size:
+            raise ValueError(f"unexpected size of uncompressed data: expected {entry.uncompressed_size}, got {len(out)}")
+        return out
 
     # -- stages done at construction: everything but the entries' data and the stripping check ----
 
@@ -637,10 +688,14 @@ class V1Verifier:
     def _entry_digests(self, name: str, entry, expected: list[tuple[str, bytes]]) -> dict[str, bytes]:
         if name in self._entry_errors:
             raise _Fatal(issue("MALFORMED_APK", f"Malformed ZIP entry: {name}: {self._entry_errors[name]}"))
+        try:
+            self._check_local_header(entry)
+        except ValueError as e:
+            raise _Fatal(issue("MALFORMED_APK", f"Malformed ZIP entry: {name}: {e}")) from e
         actual = self._actual.get(name)
         if actual is None or any(alg not in actual for alg, _ in expected):
             try:
-                data = self._archive.read(entry)
+                data = self._read_entry(entry, None)
             except Exception as e:
                 raise _Fatal(issue("MALFORMED_APK", f"Malformed ZIP entry: {name}: {e}")) from e
             actual = {alg: _digest(alg, data) for alg, _ in expected}

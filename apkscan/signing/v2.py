@@ -41,6 +41,13 @@ def parse(block_value: bytes, min_sdk: int, max_sdk: int, supported_names: dict[
         return result
     count = 0
     while signers.has_remaining():
+        if count >= MAX_SIGNERS:  # already an error: count the rest without verifying them
+            try:
+                signers.lp_reader()
+            except FormatError:
+                break
+            count += 1
+            continue
         signer = ParsedSigner(index=count, scheme="v2")
         count += 1
         result.signers.append(signer)

@@ -21,6 +21,9 @@ ROTATION_ON_DEV_RELEASE_ATTR_ID = 0xC2A6B3BA
 MIN_SDK_WITH_V3_SUPPORT = 28
 MIN_SDK_WITH_V31_SUPPORT = 33
 INT_MAX = 0x7FFFFFFF
+# apkscan bound (Android has none): one signer per SDK range, so real blocks have a handful;
+# each signer costs a public-key verification, so thousands of them would be a denial of service.
+MAX_SIGNERS = 64
 
 
 def parse(block_value: bytes, scheme: str, min_sdk: int, max_sdk: int,
@@ -39,6 +42,9 @@ def parse(block_value: bytes, scheme: str, min_sdk: int, max_sdk: int,
         return result
     count = 0
     while signers.has_remaining():
+        if count >= MAX_SIGNERS:
+            result.error("APK_SIG_BLOCK_TOO_LARGE", f"more than {MAX_SIGNERS} {scheme} signers")
+            return result
         signer = ParsedSigner(index=count, scheme=scheme)
         count += 1
         result.signers.append(signer)

@@ -30,7 +30,7 @@ CURRENT_VERSION = 2
 SUPPORTED_VERSIONS = (2, 3)
 HASH_SHA256 = 1
 LOG2_BLOCK_4096 = 12
-MAX_IDSIG_SIZE = 256 * 1024 * 1024  # tree of a 32 GB APK; larger files are not .idsig
+MAX_IDSIG_SIZE = 64 * 1024 * 1024  # holds the Merkle tree of an 8 GB APK
 # v4 binds to the strongest content digest of the v2/v3 signer (apksig pickBestDigestForV4)
 V4_DIGEST_PREFERENCE = (algorithms.CHUNKED_SHA512, algorithms.VERITY_CHUNKED_SHA256, algorithms.CHUNKED_SHA256)
 

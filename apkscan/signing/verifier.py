@@ -30,7 +30,6 @@ from apkscan.signing.certs import signer_from_der
 from apkscan.signing.digests import ContentDigester
 from apkscan.signing.issues import make
 from apkscan.signing.scheme_block import SchemeResult, check_integrity
-from apkscan.signing.sdk_levels import read_sdk_levels
 
 SDK_N, SDK_O, SDK_P, SDK_R, SDK_T = 24, 26, 28, 30, 33
 INT_MAX = 0x7FFFFFFF
@@ -56,7 +55,7 @@ class VerificationSession:
     archive: object
     file_consumers: list = field(default_factory=list)
     entry_consumers: list = field(default_factory=list)
-    _state: "_State | None" = None
+    _state: _State | None = None
     _result: SigningResult | None = None
 
     def finish(self) -> SigningResult:
@@ -194,6 +193,7 @@ def _prepare(state: _State, session: VerificationSession, min_sdk, max_sdk, idsi
 
 def _read_manifest(state: _State):
     from apkscan.archive import ArchiveError
+    from apkscan.signing.sdk_levels import read_sdk_levels  # androguard: imported when needed
 
     archive = state.archive
     entry = archive.entry(MANIFEST)

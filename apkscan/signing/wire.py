@@ -52,7 +52,7 @@ class Reader:
     def rest(self) -> bytes:
         return bytes(self._take(self.remaining))
 
-    def lp_reader(self) -> "Reader":
+    def lp_reader(self) -> Reader:
         """The next length-prefixed field as a sub-reader (apksig getLengthPrefixedSlice)."""
         n = self.u32()
         if n > self.remaining:
