@@ -83,6 +83,19 @@ def measure_apkscan(target: Path, jobs: int, out: Path) -> tuple[float, int, dic
     return wall, max(peak_kb, before) // 1024, {"verdicts": verdicts, "errors": errors}
 
 
+def build_big_apk(path: Path, size_mb: int, seed: int) -> None:
+    """One large APK: the genuine-like reference padded with multi-dex code to about size_mb."""
+    from apkscan.samples.build import Factory
+    from apkscan.samples.phone_dump import ON_DISK_RATIO
+    from apkscan.samples.recipes import load_all
+
+    recipes = load_all()
+    big = dict(recipes["vneid-reference"], id=f"big-{size_mb}-{seed}",
+               bulk={"dex_bytes": int(size_mb * (1 << 20) / ON_DISK_RATIO)})
+    factory = Factory({**recipes, big["id"]: big})
+    path.write_bytes(factory.apk(big["id"]))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--apps", type=int, default=200)
@@ -93,7 +106,7 @@ def main() -> None:
     ap.add_argument("--big-apk-mb", type=int, default=0, help="instead: benchmark one APK of this size")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
-    from apkscan.samples.phone_dump import build_big_apk, build_phone_dump
+    from apkscan.samples.phone_dump import build_phone_dump
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     if args.big_apk_mb:
@@ -106,7 +119,7 @@ def main() -> None:
         target = args.workdir / f"dump-{args.apps}-{args.total_gb:g}gb-{args.seed}"
         if not target.exists():
             t = time.monotonic()
-            build_phone_dump(target, n_apps=args.apps, seed=args.seed, total_size=int(args.total_gb * (1 << 30)))
+            build_phone_dump(target, n_apps=args.apps, seed=args.seed, total_size_hint=int(args.total_gb * (1 << 30)))
             print(f"built phone dump in {time.monotonic() - t:.0f} s")
         jobs = args.jobs
     files = apk_files(target)

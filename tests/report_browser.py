@@ -125,7 +125,7 @@ class _Browser:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
-def render(page: Path, width: int = 1100, height: int = 900, settle_s: float = 0.3) -> PageRun:
+def render(page: Path, width: int = 1100, height: int = 900, settle_s: float = 0.3, print_media: bool = True) -> PageRun:
     exe = chromium_path()
     if exe is None:
         raise FileNotFoundError("chromium")
@@ -142,9 +142,10 @@ def render(page: Path, width: int = 1100, height: int = 900, settle_s: float = 0
         time.sleep(settle_s)  # late console messages and CSP reports arrive after load
         run = PageRun()
         run.screenshot = base64.b64decode(browser.call("Page.captureScreenshot", {"format": "png"}, session=session)["data"])
-        browser.call("Emulation.setEmulatedMedia", {"media": "print"}, session=session)
-        run.print_screenshot = base64.b64decode(browser.call("Page.captureScreenshot", {"format": "png"}, session=session)["data"])
-        run.pdf = base64.b64decode(browser.call("Page.printToPDF", {"printBackground": True, "preferCSSPageSize": True}, session=session)["data"])
+        if print_media:
+            browser.call("Emulation.setEmulatedMedia", {"media": "print"}, session=session)
+            run.print_screenshot = base64.b64decode(browser.call("Page.captureScreenshot", {"format": "png"}, session=session)["data"])
+            run.pdf = base64.b64decode(browser.call("Page.printToPDF", {"printBackground": True, "preferCSSPageSize": True}, session=session)["data"])
         time.sleep(0.1)
         browser.call("Runtime.evaluate", {"expression": "1"}, session=session)  # flush pending events
     finally:

@@ -76,14 +76,14 @@ def test_recursion_stops_at_the_depth_limit(tmp_path):
     level2 = apk_bytes({"assets/c.apk": level3})
     level1 = apk_bytes({"assets/b.apk": level2})
     outer = write_apk(tmp_path, {"assets/a.apk": level1})
-    config = ScanConfig(max_depth=2)
+    config = ScanConfig(limits=Limits(max_depth=2))
     found = run_recursive(tmp_path, outer, config=config)
     apks = sorted(f.path for f in by_id(found, "PAYLOAD_EMBEDDED_APK"))
     assert apks == ["assets/a.apk", "assets/a.apk!assets/b.apk", "assets/a.apk!assets/b.apk!assets/c.apk"]
     limit = by_id(found, "PAYLOAD_DEPTH_LIMIT")
     assert [f.path for f in limit] == ["assets/a.apk!assets/b.apk!assets/c.apk"]
     assert not by_id(found, "YARA_GIGABUD_D_STUB")  # level 3 was not opened
-    deeper = run_recursive(tmp_path, outer, config=ScanConfig(max_depth=3))
+    deeper = run_recursive(tmp_path, outer, config=ScanConfig(limits=Limits(max_depth=3)))
     assert by_id(deeper, "YARA_GIGABUD_D_STUB")[0].path == "assets/a.apk!assets/b.apk!assets/c.apk!classes.dex"
 
 

@@ -276,3 +276,23 @@ def test_no_combination_for_single_capabilities():
     facts = AppFacts(permissions=(P + "INTERNET", P + "CAMERA"), components=(LAUNCHER,))
     rep = components.build_report(facts, reader({}))
     assert combinations.evaluate(build_caps(facts, rep), rep) == []
+
+
+def test_protection_levels_agree_with_the_aosp_extraction(tmp_path):
+    """The catalogue is what permission_levels.refresh writes from the AOSP data for its API level."""
+    from apkscan.analyzers.permission_levels import _androguard_levels, refresh
+
+    data = json.loads((signatures_dir() / "permissions.json").read_text(encoding="utf-8"))
+    apis, levels = _androguard_levels()
+    api = data["api_level"]
+    if api not in apis:
+        pytest.skip(f"installed androguard has no AOSP data for API {api}")
+    for name, entry in data["permissions"].items():
+        at_api = [lvl for a, lvl, _ in levels.get(name, ()) if a <= api]
+        if entry["protection_level"] is not None and not entry.get("last_seen_api"):
+            assert at_api and at_api[-1] == entry["protection_level"], name
+    copy = tmp_path / "permissions.json"
+    copy.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    refresh(copy)
+    refreshed = json.loads(copy.read_text(encoding="utf-8"))["permissions"]
+    assert all(refreshed[n].get("fraud") == e.get("fraud") for n, e in data["permissions"].items())

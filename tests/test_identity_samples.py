@@ -158,3 +158,29 @@ def test_enrollment_of_real_apks(samples, tmp_path):
     doc, _ = read_trust_file(path)
     assert [e["package"] for e in doc["identities"][0]["enrollments"]] == ["com.vnid"]
     json.dumps(doc)
+
+
+def test_cli_enroll_then_scan_with_the_trust_file(samples, tmp_path, monkeypatch):
+    """The user's path: `apkscan trust enroll` a reference, then `scan --trust` (scan_file here)."""
+    from click.testing import CliRunner
+
+    from apkscan.cli.trust import trust_group
+    from apkscan.scan import scan_file
+
+    out, index = samples
+    monkeypatch.setenv("APKSCAN_TRUST_FILE", str(tmp_path / "cfg" / "trust.json"))
+    run = CliRunner().invoke(trust_group, ["enroll", str(out / "vneid-reference.apk"), "--id", "vneid",
+                                           "--format", "json"])
+    assert run.exit_code == 0, run.output
+    record = json.loads(run.output)
+    assert record["trust_file"] == str(tmp_path / "cfg" / "trust.json") and record["icon_hash"]
+    refused = CliRunner().invoke(trust_group, ["enroll", str(out / "fake-vneid-golddigger.apk"), "--id", "vneid"])
+    assert refused.exit_code == 1
+    config = ScanConfig(trust_files=(record["trust_file"],))
+    for recipe in ("vneid-reference", "vneid-reference-rotated", "vneid-repackaged-foreign-key",
+                   "fake-vneid-label-vneld", "fake-dichvucong", "benign-vneid-guide", "benign-sms-app",
+                   "benign-accessibility-helper"):
+        result = scan_file(str(out / index[recipe]["file"]), config)
+        assert result.status == "ok", result.error
+        assert result.verdict == index[recipe]["expected"]["verdict"], (recipe, result.identity.reasons)
+        assert result.identity.claimed == index[recipe]["expected"].get("identity_claimed"), recipe

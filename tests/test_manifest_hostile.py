@@ -11,13 +11,9 @@ import tracemalloc
 import zipfile
 
 import pytest
+from conftest import read_jsonl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from apkscan.archive import open_archive
-from apkscan.manifest import ManifestError, extract_facts
-from apkscan.model import AppFacts
-from conftest import read_jsonl
 from test_manifest_kit import (
     CLEAN_POLITEDROID,
     DictArchive,
@@ -33,6 +29,10 @@ from test_manifest_kit import (
     swap_attributes,
     unknown_chunk,
 )
+
+from apkscan.archive import open_archive
+from apkscan.manifest import ManifestError, extract_facts
+from apkscan.model import AppFacts
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +51,8 @@ def base_facts(base_apk):
         return extract_facts(arc)
 
 
-def facts_of(tmp_path, base_apk, manifest: bytes, name: str = "m.apk") -> AppFacts:
-    path = repack(base_apk, tmp_path / name, manifest)
+def facts_of(tmp_path, base_apk, manifest: bytes, name: str = "m.apk", method: int = zipfile.ZIP_DEFLATED) -> AppFacts:
+    path = repack(base_apk, tmp_path / name, manifest, method)
     with open_archive(path) as arc:
         return extract_facts(arc)
 
@@ -89,9 +89,9 @@ def test_corpus_bad_chunk_type_is_read_like_the_clean_app(malformed_corpus, base
 def test_corpus_string_pool_count_huge_is_rejected_quickly_and_without_allocating(malformed_corpus):
     tracemalloc.start()
     started = time.perf_counter()
-    with open_archive(malformed_corpus / "axml-stringpool-count-huge__resigned.apk") as arc:
-        with pytest.raises(ManifestError) as info:
-            extract_facts(arc)
+    with open_archive(malformed_corpus / "axml-stringpool-count-huge__resigned.apk") as arc, \
+            pytest.raises(ManifestError) as info:
+        extract_facts(arc)
     elapsed = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -197,6 +197,15 @@ def test_second_application_is_ignored_like_android(tmp_path, base_apk, base_man
     assert "MANIFEST_SECOND_APPLICATION" in codes(facts)
 
 
+def test_unreadable_string_is_null_for_android_and_reported(tmp_path, base_apk, base_manifest, base_facts):
+    text = "android.permission.READ_CALENDAR"
+    needle = struct.pack("<H", len(text)) + text.encode("utf-16-le")
+    assert base_manifest.count(needle) == 1 and text in base_facts.permissions
+    broken = base_manifest.replace(needle, struct.pack("<H", 0x7FFF) + text.encode("utf-16-le"))  # runs past the pool
+    facts = facts_of(tmp_path, base_apk, broken)
+    assert text not in facts.permissions and len(facts.permissions) == len(base_facts.permissions) - 1
+    assert "AXML_BAD_STRING" in codes(facts)
+
 # --- refused by Android: MANIFEST_REJECTED with the reason -------------------------------------
 
 @pytest.mark.parametrize("count", [0x7FFFFFFF, 0xFFFFFFFF, 0x80000000])
@@ -285,3 +294,52 @@ def test_fuzzed_resource_tables_never_escape(base_files, data):
     files = dict(base_files, **{"resources.arsc": bytes(arsc)})
     facts = extract_facts(DictArchive(files))
     assert facts.package == "com.politedroid"  # the table only feeds labels and icons
+
+
+# --- adversarial sizes: bounded work whatever the counts say -----------------------------------
+
+def test_overlapping_strings_cannot_force_quadratic_decoding():
+    from apkscan.manifest.stringpool import StringPool
+
+    n = 20000  # UTF-16 pool where string i starts at code unit i and runs to the single NUL at the end
+    units = [n - i for i in range(n)] + [0, 0]
+    strings = struct.pack(f"<{len(units)}H", *units)
+    offsets = struct.pack(f"<{n}I", *(2 * i for i in range(n)))
+    size = 28 + len(offsets) + len(strings)
+    size += (-size) % 4
+    pool_bytes = struct.pack("<HHIIIIII", 1, 28, size, n, 0, 0, 28 + len(offsets), 0) + offsets + strings
+    pool_bytes += bytes(size - len(pool_bytes))
+    pool = StringPool(pool_bytes, 0, len(pool_bytes))
+    assert pool.get(n - 2) is not None and pool.get(0) is not None  # each one is a valid string
+    started = time.perf_counter()
+    decoded = [pool.get(i) for i in range(n)]
+    assert time.perf_counter() - started < 2
+    assert sum(len(s) for s in decoded if s) < 8 * len(pool_bytes) + (2 << 20)  # not n*n/2 = 2e8 characters
+    assert any("budget" in why for why in pool.bad.values())
+
+
+def test_deep_nesting_and_attribute_floods_stay_bounded(tmp_path, base_apk, base_manifest, base_facts):
+    ftype, chunks = split(base_manifest)
+    starts = [i for i, c in enumerate(chunks) if chunk_type(c) == 0x0102]
+    root_start, deep_start = starts[0], starts[1]  # <manifest>, <uses-sdk>
+    end_tag = chunks[next(i for i, c in enumerate(chunks) if chunk_type(c) == 0x0103)]
+    flood = bytearray(chunks[deep_start])
+    struct.pack_into("<HH", flood, 16 + 10, 0, 0xFFFF)  # attributeSize 0, attributeCount 65535
+    nested = [bytes(flood), end_tag] * 2000 + [chunks[deep_start]] * 30000 + [end_tag] * 30000
+    data = join(chunks[:root_start + 1] + nested + chunks[root_start + 1:], ftype)
+    started = time.perf_counter()
+    facts = facts_of(tmp_path, base_apk, data, method=zipfile.ZIP_STORED)  # deflated, it trips the zip-bomb ratio
+    assert time.perf_counter() - started < 10
+    assert facts.package == base_facts.package and facts.components == base_facts.components
+    assert {"AXML_DEPTH_LIMIT", "AXML_ATTRIBUTE_LAYOUT"} <= codes(facts)
+
+
+def test_oversized_manifest_is_a_limit_not_a_hang(base_files):
+    from apkscan.manifest import MAX_MANIFEST
+
+    ftype, chunks = split(base_files["AndroidManifest.xml"])
+    junk = unknown_chunk(0x0777, body=bytes(MAX_MANIFEST))
+    files = dict(base_files, **{"AndroidManifest.xml": join([chunks[0], junk] + chunks[1:], ftype)})
+    with pytest.raises(ManifestError) as info:
+        extract_facts(DictArchive(files))
+    assert info.value.code == "LIMIT_EXCEEDED" and "AndroidManifest.xml" in info.value.message

@@ -84,14 +84,16 @@ def swap_attributes(chunk: bytes, a: int, b: int) -> bytes:
     return chunk[:base] + b"".join(recs) + chunk[base + len(recs) * size:]
 
 
-def repack(src_apk: Path, dst: Path, manifest: bytes) -> Path:
+def repack(src_apk: Path, dst: Path, manifest: bytes, method: int = zipfile.ZIP_DEFLATED) -> Path:
     """Copy ``src_apk`` with AndroidManifest.xml replaced (unsigned; the manifest tests need no signature)."""
     with zipfile.ZipFile(src_apk) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
             if info.filename.startswith("META-INF/"):
                 continue
-            data = manifest if info.filename == "AndroidManifest.xml" else zin.read(info.filename)
-            zout.writestr(info.filename, data)
+            if info.filename == "AndroidManifest.xml":
+                zout.writestr(info.filename, manifest, compress_type=method)
+            else:
+                zout.writestr(info.filename, zin.read(info.filename))
     return dst
 
 

@@ -31,14 +31,15 @@ def keep(path: Path) -> None:
         shutil.copy(path, Path(target) / path.name)
 
 
-def load(tmp_path: Path, name: str, html: str) -> browser.PageRun:
+def load(tmp_path: Path, name: str, html: str, print_media: bool = True) -> browser.PageRun:
     page = tmp_path / f"{name}.html"
     page.write_text(html, encoding="utf-8")
-    run = browser.render(page)
+    run = browser.render(page, print_media=print_media)
     for suffix, data in (("screen.png", run.screenshot), ("print.png", run.print_screenshot), ("print.pdf", run.pdf)):
-        out = tmp_path / f"{name}-{suffix}"
-        out.write_bytes(data)
-        keep(out)
+        if data:
+            out = tmp_path / f"{name}-{suffix}"
+            out.write_bytes(data)
+            keep(out)
     return run
 
 
@@ -56,7 +57,7 @@ def test_detector_sees_console_errors_and_outside_requests(tmp_path):
     """Positive control: the checks below would notice a broken page."""
     bad = ("<!doctype html><html><body><h1>x</h1><script>console.error('boom')</script>"
            "<img src='http://example.invalid/a.png'></body></html>")
-    run = load(tmp_path, "control", bad)
+    run = load(tmp_path, "control", bad, print_media=False)
     assert any("boom" in p for p in run.problems())
     assert any(u.startswith("http://example.invalid") for u in run.requests)
     assert browser.colour_stats(run.screenshot)[1] < 0.05  # nearly white: would fail the blank check

@@ -191,7 +191,7 @@ def test_aapt_badging_reads_package_and_label(by_id, recipes):
         text = out.stdout.decode("utf-8")
         assert out.returncode == 0, (rid, out.stderr)
         r = recipes[rid]
-        assert re.search(rf"^package: name='{re.escape(r['package'])}' versionCode='{r.get('version_code', 1)}'", text, re.M), rid
+        assert re.search(rf"^package: name='{re.escape(r['package'])}' versionCode='{r.get('version_code', 1)}'", text, re.MULTILINE), rid
         assert f"application-label:'{r['labels']['']}'" in text, rid
         if "vi" in r["labels"] and not r.get("label_literal"):
             assert f"application-label-vi:'{r['labels']['vi']}'" in text, rid

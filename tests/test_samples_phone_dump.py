@@ -98,7 +98,7 @@ def test_same_seed_same_dump(tmp_path):
     a = build_phone_dump(tmp_path / "a", 3, seed=3, total_size_hint=3 * MB)
     b = build_phone_dump(tmp_path / "b", 3, seed=3, total_size_hint=3 * MB)
     c = build_phone_dump(tmp_path / "c", 3, seed=4, total_size_hint=3 * MB)
-    files = lambda idx: [(f["file"], f["sha256"]) for app in idx["apps"] for f in app["files"]]  # noqa: E731
+    files = lambda idx: [(f["file"], f["sha256"]) for app in idx["apps"] for f in app["files"]]
     assert files(a) == files(b)
     assert files(a) != files(c)
 

@@ -18,11 +18,6 @@ RESIDUALS = {
         "v3.1 block, so its v3 signer (SDK 28..32) leaves no v2+ scheme verified for targetSdk 30. "
         "apksig with v3.1 verifies v3 (28..32) + v3.1 (33+), which satisfies the targetSdk 30 rule, as "
         "its unit test asserts for min_sdk=33 (the 'ranges' entry, which we match)."),
-    "weird-compression-method.apk": (
-        "JAR (v1) verdict: META-INF/CERT.RSA uses compression method 21; the archive layer reads a "
-        "non-deflated entry as STORED like Android's AssetsProvider and its stored span overruns the "
-        "central directory, while apksig accepts the APK. Decided in apkscan/signing/v1.py + archive, "
-        "not by the APK Signing Block schemes."),
 }
 
 

@@ -71,8 +71,6 @@ EVENT_TYPES = {
     "typeContextClicked": 0x800000, "typeAssistReadingContext": 0x1000000,
     "typeAllMask": 0xFFFFFFFF,
 }
-# Events that reveal what the user types or sees in other apps.
-SPYING_EVENTS = 0x10 | 0x20 | 0x800 | 0x2000 | 0x40  # text changed, window state/content, selection, notifications
 
 # AccessibilityServiceInfo.FLAG_* as named by the accessibilityFlags attribute.
 SERVICE_FLAGS = {
@@ -379,7 +377,9 @@ def report_findings(rep: ComponentReport) -> list[Finding]:
         if svc.config_problem and svc.config_ref:
             out.append(make("COMP_ACCESSIBILITY_CONFIG_UNREADABLE", SOURCE,
                             {"service": svc.component, "config": svc.config_ref, "problem": svc.config_problem}))
-        if svc.can_retrieve_window_content and (svc.event_mask & SPYING_EVENTS or svc.event_mask == 0):
+        # Event types can be changed at run time (AccessibilityService.setServiceInfo); the
+        # declared capability to read window content cannot, so it alone decides.
+        if svc.can_retrieve_window_content:
             out.append(make("COMP_ACCESSIBILITY_READS_SCREEN", SOURCE, ev))
         if svc.can_perform_gestures:
             out.append(make("COMP_ACCESSIBILITY_GESTURES", SOURCE, ev))

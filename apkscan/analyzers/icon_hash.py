@@ -137,6 +137,18 @@ def matches(candidate: IconHash, reference: IconHash) -> bool:
     return pd <= PHASH_MATCH and dd <= DHASH_MATCH and colour_distance(candidate, reference) <= COLOUR_MATCH
 
 
+# A near copy (the genuine icon re-encoded or with a few pixels changed) is evidence on its own;
+# a looser match only supports other signals.
+NEAR_COPY_BITS = 8
+NEAR_COPY_COLOUR = 24
+
+
+def near_copy(candidate: IconHash, reference: IconHash) -> bool:
+    pd, dd = distance(candidate, reference)
+    return matches(candidate, reference) and pd + dd <= NEAR_COPY_BITS and \
+        colour_distance(candidate, reference) <= NEAR_COPY_COLOUR
+
+
 def similarity(a: IconHash, b: IconHash) -> float:
     pd, dd = distance(a, b)
     return round(1.0 - (pd + dd) / 128.0, 3)

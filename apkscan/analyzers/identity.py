@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from apkscan.analyzers import fraud_findings
 from apkscan.analyzers.base import ScanContext
 from apkscan.analyzers.capabilities import Capabilities, capabilities
+from apkscan.analyzers.icon_hash import MAX_ICON_BYTES, IconHash, hash_icon, matches, near_copy, similarity
 from apkscan.analyzers.permissions import catalogue as permission_catalogue
-from apkscan.analyzers.icon_hash import MAX_ICON_BYTES, IconHash, hash_icon, matches, similarity
 from apkscan.analyzers.text_similarity import MAX_TEXT, compare, find_phrase, tokens
 from apkscan.model import AppFacts, Finding, Identity, SigningResult
 from apkscan.trust import ProtectedIdentity, TrustStore, load_store, signer_trust
@@ -218,6 +218,7 @@ def _distinctive(package: str) -> str:
 
 
 def package_signals(package: str, ident: ProtectedIdentity) -> list[Signal]:
+    package = package[:MAX_TEXT]
     out: list[Signal] = []
     for genuine in ident.packages:
         if package == genuine:
@@ -246,9 +247,10 @@ def icon_signals(icon: IconHash | None, ident: ProtectedIdentity) -> list[Signal
     for text in ident.icon_hashes:
         ref = IconHash.from_text(text)
         if ref is not None and matches(icon, ref):
-            sim = similarity(icon, ref)
-            if best is None or sim > best.similarity:
-                best = Signal("icon", icon.to_text(), text, "icon", sim, strong=True)
+            strong = near_copy(icon, ref)
+            sim = similarity(icon, ref) if strong else min(similarity(icon, ref), 0.7)
+            if best is None or (strong, sim) > (best.strong, best.similarity):
+                best = Signal("icon", icon.to_text(), text, "icon", sim, strong=strong)
     return [best] if best else []
 
 
@@ -268,7 +270,7 @@ class Claim:
 
 def evaluate(facts: AppFacts, ident: ProtectedIdentity, words: _Words, caps: Capabilities,
              icon: IconHash | None) -> Claim:
-    package = facts.package or ""
+    package = facts.package if isinstance(facts.package, str) else ""
     claim = Claim(ident, owned=ident.owns(package))
     for label in app_labels(facts):
         best = None
@@ -317,7 +319,7 @@ def resolve_facts(facts: AppFacts, signing: SigningResult | None, store: TrustSt
     claimed = [c for c in claims if c.claimed]
     claimed.sort(key=lambda c: c.sort_key, reverse=True)
     top = claimed[0] if claimed else None
-    package = facts.package or ""
+    package = facts.package if isinstance(facts.package, str) else ""
     en: list[str] = []
     vi: list[str] = []
     findings: list[Finding] = []
@@ -328,14 +330,12 @@ def resolve_facts(facts: AppFacts, signing: SigningResult | None, store: TrustSt
         findings.append(make("IMPERSONATION_TRUST_FILE_UNUSABLE", SOURCE, {"problem": problem}))
 
     # Which enrolled identity, if any, a verified signer belongs to (the claimed one first).
-    trusted_ident, trust = None, None
+    trusted_ident = None
     order = ([top.identity] if top else []) + [i for i in store.identities if not top or i.id != top.identity.id]
     for ident in order:
-        if ident.certificate_enrolled:
-            st = signer_trust(ident, signing)
-            if st.status == "trusted":
-                trusted_ident, trust = ident, st
-                break
+        if ident.certificate_enrolled and signer_trust(ident, signing).status == "trusted":
+            trusted_ident = ident
+            break
 
     if top is None:
         mentions = [c for c in claims if c.signals]
@@ -362,10 +362,8 @@ def resolve_facts(facts: AppFacts, signing: SigningResult | None, store: TrustSt
     if top.owned:
         _reason("owned", en, vi, package=package, name=ident.name)
     for sig in top.signals:
-        if sig.kind in ("label", "package", "package_token", "icon"):
-            key = sig.kind
-            _reason(key, en, vi, value=sig.value, reference=sig.reference, how=sig.how, name=ident.name,
-                    similarity=sig.similarity)
+        _reason(sig.kind, en, vi, value=sig.value, reference=sig.reference, how=sig.how, name=ident.name,
+                similarity=sig.similarity)
 
     if is_trusted:
         cert = (st.matched[0][:16] + "…") if st.matched else "?"
@@ -478,12 +476,3 @@ def identity_verdict_hint(identity: Identity | None, signing: SigningResult | No
         return "fake"
     # A brand with no known package: only its forbidden capabilities make the claim a fake.
     return "fake" if getattr(identity, "profile_violation", ()) else None
-
-
-class IdentityAnalyzer:
-    """For pipelines that run identity as an ordinary analyzer (scan.py calls ``resolve``)."""
-
-    name = "identity"
-
-    def analyze(self, ctx: ScanContext) -> Iterable[Finding]:
-        return resolve(ctx)[1]

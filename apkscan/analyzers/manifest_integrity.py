@@ -12,7 +12,7 @@ listed in ``FINDING_KINDS``.
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from apkscan.analyzers.base import ScanContext
 from apkscan.manifest.problems import split_problem
@@ -41,7 +41,7 @@ FINDING_KINDS: Mapping[str, tuple[str, tuple[str, ...], str]] = {
                                 "Manifest breaks a rule some Android versions enforce at install"),
     "AXML_RESOURCES_TAMPERED": ("medium", (
         "ARSC_UNREADABLE", "ARSC_BAD_CHUNK", "ARSC_BAD_STRING_POOL", "ARSC_UNKNOWN_CHUNK",
-        "ARSC_TRAILING_DATA", "ARSC_UNRESOLVED"),
+        "ARSC_TRAILING_DATA", "ARSC_UNRESOLVED", "ARSC_LOOKUP_BUDGET"),
         "Resource table (resources.arsc) damaged or non-standard"),
 }
 REJECTED_ID = "AXML_MANIFEST_REJECTED"

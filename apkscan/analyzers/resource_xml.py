@@ -36,6 +36,7 @@ _TYPE_INT_HEX = 0x11
 _TYPE_INT_BOOLEAN = 0x12
 
 MAX_NODES = 5000  # config files are tiny; a bigger tree is cut, not followed
+MAX_DEPTH = 64  # <network-security-config> is 4 levels deep; deeper nesting is dropped
 
 
 @dataclass(frozen=True)
@@ -87,15 +88,15 @@ def _attr_name(attr: Any) -> str:
     return ATTR_NAMES_BY_ID.get(getattr(attr, "res_id", 0) or 0, "")
 
 
-def to_node(obj: Any, budget: list[int] | None = None) -> Node | None:
+def to_node(obj: Any, budget: list[int] | None = None, depth: int = 0) -> Node | None:
     """Convert the decoder's element (or an ElementTree element, or a dict) into a Node tree."""
     budget = budget if budget is not None else [MAX_NODES]
-    if obj is None or budget[0] <= 0:
+    if obj is None or budget[0] <= 0 or depth > MAX_DEPTH:
         return None
     budget[0] -= 1
     root = getattr(obj, "root", None)
     if root is not None and not hasattr(obj, "tag") and not hasattr(obj, "attributes"):
-        return to_node(root, budget)
+        return to_node(root, budget, depth)
     if isinstance(obj, Mapping):
         tag = _local(obj.get("tag") or obj.get("name") or "")
         raw_attrs = obj.get("attrs") or obj.get("attributes") or {}
@@ -122,7 +123,7 @@ def to_node(obj: Any, budget: list[int] | None = None) -> Node | None:
         return None
     children = []
     for kid in kids:
-        node = to_node(kid, budget)
+        node = to_node(kid, budget, depth + 1)
         if node is not None:
             children.append(node)
     return Node(tag, attrs, tuple(children), str(text).strip()[:256])

@@ -66,6 +66,7 @@ def _collapse(text: str) -> str:
     return _NON_WORD.sub(" ", text).strip()
 
 
+@lru_cache(maxsize=8192)
 def fold_key(text: str) -> str:
     """Case-, diacritic- and width-insensitive form: 'VNeID – Định danh' -> 'vneid dinh danh'."""
     return _collapse(fold_vietnamese(strip_invisible(nfkc(text))).casefold())
@@ -79,6 +80,7 @@ def skeleton(text: str) -> str:
     return unicodedata.normalize("NFD", mapped)
 
 
+@lru_cache(maxsize=8192)
 def skeleton_key(text: str) -> str:
     """Fold key of the skeleton, with the project's extra look-alikes: 'VNelD', 'VNe1D', 'VNеID'
     (Cyrillic е) and 'VNeID' share one key."""
@@ -171,6 +173,7 @@ def compare(candidate: str, reference: str) -> TextMatch:
     return TextMatch("none", 0.0)
 
 
+@lru_cache(maxsize=8192)
 def tokens(text: str) -> tuple[str, ...]:
     return tuple(skeleton_key(text).split())
 

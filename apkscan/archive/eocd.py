@@ -150,7 +150,11 @@ def _with_comment(loc: CdLocation, comment: bytes) -> CdLocation:
 
 def _record_anomalies(log: AnomalyLog, loc: CdLocation, eocds: list[Eocd], size: int, reason: str) -> None:
     eocd = loc.eocd
-    if len(eocds) > 1:
+    # A signature before the central directory lies inside entry data (typically a stored .zip/.apk
+    # asset placed last): Android and apksig scan backwards and never reach it. Only a record at or
+    # after the CD start (in the CD, a gap or the comment) can show tools another directory.
+    decoys = [e for e in eocds if e.offset != loc.eocd_offset and e.offset >= loc.cd_offset]
+    if decoys:
         log.add("ZIP_EOCD_MULTIPLE",
                 f"{len(eocds)} EOCD signatures in the last 64 KiB; a second one is usually a fake "
                 "record hidden in the archive comment",

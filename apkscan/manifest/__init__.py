@@ -31,24 +31,26 @@ from apkscan.manifest.resources import Resolver
 from apkscan.model import AppFacts
 
 __all__ = [
-    "extract_facts",
-    "parse_xml_resource",
-    "ManifestError",
+    "LIMIT_EXCEEDED",
     "MANIFEST_MISSING",
     "MANIFEST_REJECTED",
-    "LIMIT_EXCEEDED",
-    "split_problem",
+    "MAX_MANIFEST",
+    "ManifestError",
+    "extract_facts",
+    "parse_xml_resource",
     "silence_androguard",
+    "split_problem",
 ]
 
 MANIFEST_ENTRY = "AndroidManifest.xml"
+MAX_MANIFEST = 16 << 20  # real manifests are < 3 MB; beyond this, LIMIT_EXCEEDED (bounds decode time and memory)
 MAX_XML_RESOURCE = 8 << 20  # res/xml configs are a few KB; refuse to inflate more for one
 
 silence_androguard()
 
 # One resolver (the indexed resources.arsc) per open archive, shared by extract_facts and
 # parse_xml_resource; weak keys so a closed archive frees it.
-_resolvers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_resolvers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _resolver(archive, log: ProblemLog) -> Resolver:
@@ -78,9 +80,10 @@ def _read(archive, entry, max_size=None) -> bytes:
         return bytes(archive.read(entry, max_size=max_size))
     except Exception as exc:  # noqa: BLE001 - ArchiveError (its code says which) or a foreign archive's error
         code = getattr(exc, "code", None)
+        reason = getattr(exc, "message", None) or str(exc)
         if code == "LIMIT_EXCEEDED":
-            raise ManifestError(LIMIT_EXCEEDED, f"{MANIFEST_ENTRY}: {exc}") from None
-        raise ManifestError(MANIFEST_REJECTED, f"{MANIFEST_ENTRY} cannot be inflated: {exc}") from None
+            raise ManifestError(LIMIT_EXCEEDED, f"{MANIFEST_ENTRY}: {reason}") from None
+        raise ManifestError(MANIFEST_REJECTED, f"{MANIFEST_ENTRY} cannot be inflated: {reason}") from None
 
 
 def extract_facts(archive) -> AppFacts:
@@ -88,7 +91,7 @@ def extract_facts(archive) -> AppFacts:
     entry = archive.entry(MANIFEST_ENTRY)
     if entry is None:
         raise ManifestError(MANIFEST_MISSING, f"the APK has no {MANIFEST_ENTRY}")
-    data = _read(archive, entry)
+    data = _read(archive, entry, MAX_MANIFEST)
     log = ProblemLog()
     try:
         doc = decode(data, log)

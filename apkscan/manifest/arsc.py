@@ -21,7 +21,6 @@ from apkscan.manifest.restypes import (
     RES_STRING_POOL_TYPE,
     RES_TABLE_PACKAGE_TYPE,
     RES_TABLE_TYPE,
-    RES_TABLE_TYPE_SPEC_TYPE,
     RES_TABLE_TYPE_TYPE,
     TYPE_FLAG_OFFSET16,
     TYPE_FLAG_SPARSE,
@@ -122,7 +121,7 @@ def parse_config(data: bytes, off: int, limit: int) -> ResConfig:
 
 
 class _Package:
-    __slots__ = ("id", "name", "type_strings", "key_strings", "type_id_offset", "types")
+    __slots__ = ("id", "key_strings", "name", "type_id_offset", "type_strings", "types")
 
     def __init__(self, pid: int, name: str) -> None:
         self.id = pid
@@ -204,14 +203,13 @@ class ResourceTable:
                 self.log.add("ARSC_BAD_CHUNK", f"package 0x{pid:02x} chunk: {problem}; the rest of the package is ignored")
                 break
             ctype, chsize, ccsize = chunk_header(data, cur)
-            if ctype == RES_TABLE_TYPE_TYPE:
-                if chsize >= _TYPE_HEADER_MIN and self._type_chunks < _MAX_TYPE_CHUNKS:
-                    self._type_chunks += 1
-                    # (chunk, end, flags, entryCount, entriesStart, offset table, default-locale?)
-                    default_locale = chsize < 20 + 12 or data[cur + 28] == 0
-                    pkg.types.setdefault(data[cur + 8], []).append(
-                        (cur, cur + ccsize, data[cur + 9], u32(data, cur + 12), u32(data, cur + 16), cur + chsize,
-                         default_locale))
+            if ctype == RES_TABLE_TYPE_TYPE and chsize >= _TYPE_HEADER_MIN and self._type_chunks < _MAX_TYPE_CHUNKS:
+                self._type_chunks += 1
+                # (chunk, end, flags, entryCount, entriesStart, offset table, default-locale?)
+                default_locale = chsize < 20 + 12 or data[cur + 28] == 0
+                pkg.types.setdefault(data[cur + 8], []).append(
+                    (cur, cur + ccsize, data[cur + 9], u32(data, cur + 12), u32(data, cur + 16), cur + chsize,
+                     default_locale))
             cur += ccsize
 
     # -- lookups --------------------------------------------------------------------------

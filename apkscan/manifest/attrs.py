@@ -36,7 +36,7 @@ def is_android(attr: XmlAttribute) -> bool:
 class AttrView:
     """What the package parser sees of one element's attributes."""
 
-    __slots__ = ("element", "by_id", "by_pool_name", "ignored", "plain")
+    __slots__ = ("by_id", "by_pool_name", "element", "ignored", "plain")
 
     def __init__(self, element: XmlElement, log: ProblemLog) -> None:
         self.element = element
@@ -55,7 +55,7 @@ class AttrView:
                 ix += 1
         if len(self.by_id) != sum(1 for i in ids if i):
             missed = [canonical_name(a) for a in attrs if a.res_id and self.by_id.get(a.res_id) is not a]
-            if len(set(i for i in ids if i)) != sum(1 for i in ids if i):
+            if len({i for i in ids if i}) != sum(1 for i in ids if i):
                 log.add("AXML_DUPLICATE_ATTRIBUTE", f"{where} repeats attribute(s) {sorted(set(missed))}; Android keeps one")
             else:
                 log.add("AXML_ATTRS_UNSORTED", f"{where} attributes are not sorted by resource id; Android's lookup misses {missed}")
@@ -71,13 +71,11 @@ class AttrView:
         self.ignored: dict[str, XmlAttribute] = {}
         self.plain: dict[str, XmlAttribute] = {}
         for a in attrs:
-            if a.res_id:
-                continue
-            if a.ns == ANDROID_NS and a.name:
+            if a.ns is None and a.name:  # indexOfAttribute(NULL, name): first match, ids not consulted
+                self.plain.setdefault(a.name, a)
+            if not a.res_id and a.ns == ANDROID_NS and a.name:
                 self.ignored.setdefault(a.name, a)
                 log.add("AXML_ATTR_WITHOUT_ID", f"{where}: android:{a.name} has no resource id; Android's package parser ignores it")
-            elif a.name:
-                self.plain.setdefault(a.name if a.ns is None else f"{{{a.ns}}}{a.name}", a)
 
     def get(self, name: str) -> XmlAttribute | None:
         """The android: attribute ``name`` as the package parser sees it."""

@@ -51,7 +51,7 @@ from apkscan.manifest.restypes import (
 from apkscan.manifest.stringpool import StringPool, StringPoolError
 
 MAX_DEPTH = 256  # deeper elements are validated but not kept (no manifest fact lives that deep)
-MAX_ELEMENTS = 200_000
+MAX_ELEMENTS = 300_000  # a backstop: the 16 MiB manifest cap allows ~280k elements
 MAX_ATTRIBUTES = 300_000  # attribute records kept per document (Android's own manifest: ~2,000)
 
 _MIN_EXT = {
@@ -80,7 +80,7 @@ class XmlElement:
     name: str | None
     ns: str | None
     attributes: list[XmlAttribute] = field(default_factory=list)
-    children: list["XmlElement"] = field(default_factory=list)
+    children: list[XmlElement] = field(default_factory=list)
     text: str = ""
     offset: int = 0  # byte offset of the node, for evidence
     line: int = 0
@@ -93,6 +93,11 @@ class XmlDocument:
     prefixes: dict[str, str]  # namespace URI -> prefix, as declared in the file
     problems: ProblemLog
     element_count: int = 0
+
+    def report_bad_strings(self) -> None:
+        """Record the strings read so far that Android would read as null (call once, at the end)."""
+        for why in list(self.strings.bad.values())[:10]:
+            self.problems.add("AXML_BAD_STRING", f"{why}; Android reads it as null")
 
 
 def decode(data: bytes, problems: ProblemLog | None = None) -> XmlDocument:
@@ -111,18 +116,16 @@ def decode(data: bytes, problems: ProblemLog | None = None) -> XmlDocument:
     if size < len(data):
         log.add("AXML_TRAILING_DATA", f"{len(data) - size} bytes after the declared end ({size}) are ignored by Android")
     end = size
-    pool, res_map_off, res_map_count, last, first_node = _scan_top_level(data, file_header_size, end, log)
+    pool, res_map_off, res_map_count, last = _scan_top_level(data, file_header_size, end, log)
     tree = _Walker(data, end, pool, res_map_off, res_map_count, log)
     tree.walk(last)
     if tree.root is None:
         raise BinaryXmlRejected("no root element node found")
-    for idx, why in list(pool.bad.items())[:10]:
-        log.add("AXML_BAD_STRING", f"{why}; Android reads it as null")
     return XmlDocument(tree.root, pool, tree.prefixes, log, tree.elements)
 
 
 def _scan_top_level(data: bytes, pos: int, end: int, log: ProblemLog):
-    """ResXMLTree::setTo's first loop: find string pool, resource map and the first node."""
+    """ResXMLTree::setTo's first loop: string pool, resource map, and the chunk before the first node."""
     pool: StringPool | None = None
     pool_error: str | None = None
     res_map_off = 0
@@ -156,7 +159,7 @@ def _scan_top_level(data: bytes, pos: int, end: int, log: ProblemLog):
                 raise BinaryXmlRejected(f"string pool refused by Android: {pool_error}")
             if pool is None:
                 raise BinaryXmlRejected("no string pool before the first XML node")
-            return pool, res_map_off, res_map_count, last, pos
+            return pool, res_map_off, res_map_count, last
         else:
             log.add("AXML_UNKNOWN_CHUNK", f"unknown chunk type 0x{ctype:04x} ({csize} bytes) at 0x{pos:x} skipped, as Android does")
         last = pos

@@ -23,7 +23,11 @@ from apkscan.manifest.icon import pick_icon
 from apkscan.manifest.problems import BinaryXmlRejected, ProblemLog
 from apkscan.manifest.render import to_element, to_text
 from apkscan.manifest.resources import Resolver
-from apkscan.manifest.restypes import TYPE_DYNAMIC_REFERENCE, TYPE_REFERENCE, TYPE_STRING
+from apkscan.manifest.restypes import (
+    TYPE_DYNAMIC_REFERENCE,
+    TYPE_REFERENCE,
+    TYPE_STRING,
+)
 from apkscan.manifest.values import Values
 from apkscan.model import AppFacts, Component
 
@@ -147,7 +151,12 @@ class FactsBuilder:
                     self.log.add("ARSC_UNRESOLVED", f"application label {self.resolver.ref_name(label_attr.vdata)} cannot be resolved")
             if app_enabled:
                 launcher = next((c for c in components if c.enabled and is_launcher(c)), None)
-            icon_attr = self._launcher_icon_attr(application, launcher, app_view, package)
+            launcher_view = self._launcher_view(application, launcher, package)
+            icon_attr = (launcher_view.get("icon") if launcher_view else None) or app_view.get("icon") or app_view.get("roundIcon")
+            launcher_label = launcher_view.get("label") if launcher_view else None
+            if launcher_label is not None:  # what the home screen shows under the icon, per locale
+                app_info["launcher_labels"] = self.resolver.localized(launcher_label.vtype, launcher_label.vdata,
+                                                                      self.doc.strings)
         icon_path, icon_xml = (None, None)
         if icon_attr is not None and icon_attr.vtype in (TYPE_REFERENCE, TYPE_DYNAMIC_REFERENCE):
             icon_path, icon_xml = pick_icon(self.archive, self.resolver, icon_attr.vdata)
@@ -156,6 +165,8 @@ class FactsBuilder:
         label = labels.get("") if "" in labels else (labels.get("vi") or next(iter(labels.values()), None))
         if application is not None:
             app_info["label"] = label
+        manifest_xml = self._manifest_text()
+        self.doc.report_bad_strings()
         return AppFacts(
             package=package,
             label=label,
@@ -173,7 +184,7 @@ class FactsBuilder:
             queries=tuple(queries),
             icon_path=icon_path,
             resource_files=dict(self.resource_files),
-            manifest_xml=self._manifest_text(),
+            manifest_xml=manifest_xml,
             manifest_problems=self.log.rendered(),
         )
 
@@ -202,17 +213,16 @@ class FactsBuilder:
                 info[key] = self.values.python(attr)
         return info
 
-    def _launcher_icon_attr(self, application: XmlElement, launcher: Component | None, app_view: AttrView,
-                            package: str):
-        """The icon the launcher shows: the launcher activity's own, else the application's."""
-        if launcher is not None:
-            for child in application.children:
-                if child.name in ("activity", "activity-alias"):
-                    view = AttrView(child, ProblemLog())
-                    name = build_class_name(package, self.values.text(view.get_lenient("name")))
-                    if name == launcher.name and view.get("icon") is not None:
-                        return view.get("icon")
-        return app_view.get("icon") or app_view.get("roundIcon")
+    def _launcher_view(self, application: XmlElement, launcher: Component | None, package: str) -> AttrView | None:
+        """Attributes of the launcher activity's element (its own icon and label win on the home screen)."""
+        if launcher is None:
+            return None
+        for child in application.children:
+            if child.name in ("activity", "activity-alias"):
+                view = AttrView(child, ProblemLog())  # its problems were recorded when it was read
+                if build_class_name(package, self.values.text(view.get_lenient("name"))) == launcher.name:
+                    return view
+        return None
 
     def _manifest_text(self) -> str | None:
         try:

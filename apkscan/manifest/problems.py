@@ -59,7 +59,7 @@ class ProblemLog:
         elif n == self.limit + 1:
             self.items.append(Problem(code, f"more {code} problems not listed"))
 
-    def extend(self, other: "ProblemLog") -> None:
+    def extend(self, other: ProblemLog) -> None:
         for p in other.items:
             self.add(p.code, p.message)
 

@@ -51,7 +51,7 @@ def attribute_text(attr: XmlAttribute, doc: XmlDocument, resolver: Resolver, res
             text = attr.raw
         return text if text is not None else ""
     if vtype in (TYPE_REFERENCE, TYPE_DYNAMIC_REFERENCE):
-        if resolve_values:
+        if resolve_values and not resolver.points_to_file(resolver.follow(vtype, vdata)):
             value = resolver.text(vtype, vdata, doc.strings)
             if value is not None:
                 return value
@@ -72,7 +72,7 @@ def to_element(doc: XmlDocument, resolver: Resolver, resolve_values: bool = Fals
     nsmap: dict[str | None, str] = {}
     for uri, prefix in doc.prefixes.items():
         key = _clean_name(prefix, "") or None
-        if key not in nsmap and uri:
+        if key not in nsmap and uri and _valid_namespace(key, clean_text(uri)):
             nsmap[key] = clean_text(uri)
     if ANDROID_NS not in nsmap.values():
         nsmap["android"] = ANDROID_NS
@@ -84,6 +84,16 @@ def to_element(doc: XmlDocument, resolver: Resolver, resolve_values: bool = Fals
             made = _make(child, doc, resolver, resolve_values, dst, None)
             stack.append((child, made))
     return root
+
+
+def _valid_namespace(prefix: str | None, uri: str) -> bool:
+    """lxml refuses some URIs and prefixes (e.g. a URI with spaces, the "xmlns" prefix) that a
+    tampered string pool can declare; such a declaration is dropped rather than failing the tree."""
+    try:
+        etree.Element("x", nsmap={prefix: uri})
+    except ValueError:
+        return False
+    return True
 
 
 def _make(src: XmlElement, doc: XmlDocument, resolver: Resolver, resolve_values: bool,

@@ -7,6 +7,7 @@ References are followed at most ``MAX_HOPS`` times (a cycle is a hostile table, 
 """
 from __future__ import annotations
 
+import re
 import struct
 
 from apkscan.manifest.arsc import ArscError, ResConfig, ResourceTable, ResValue
@@ -29,6 +30,7 @@ from apkscan.manifest.restypes import (
 from apkscan.manifest.stringpool import StringPool
 
 MAX_HOPS = 8
+_JAVA_INT = re.compile(r"[+-]?[0-9A-Za-z]+\Z")
 _DIM_UNITS = ("px", "dp", "sp", "pt", "in", "mm")
 _RADIX = (1.0 / (1 << 8), 1.0 / (1 << 15), 1.0 / (1 << 23), 1.0 / (1 << 31))
 ARSC_ENTRY = "resources.arsc"
@@ -64,6 +66,32 @@ def scalar_text(vtype: int, vdata: int) -> str | None:
     return f"0x{vdata:08x}"
 
 
+def convert_value_to_int(text: str | None) -> int | None:
+    """XmlUtils.convertValueToInt: "-", "0x"/"#" hex, leading-"0" octal; None where Java would throw."""
+    if not text:
+        return None
+    sign, index, base = 1, 0, 10
+    if text[0] == "-":
+        sign, index = -1, 1
+    if text[index:index + 1] == "0":
+        if index == len(text) - 1:
+            return 0
+        if text[index + 1] in "xX":
+            index, base = index + 2, 16
+        else:
+            index, base = index + 1, 8
+    elif text[index:index + 1] == "#":
+        index, base = index + 1, 16
+    digits = text[index:]
+    if not _JAVA_INT.match(digits):  # Integer.parseInt: no spaces, no "_"
+        return None
+    try:
+        value = int(digits, base) * sign
+    except ValueError:
+        return None
+    return value if -(1 << 31) <= value < (1 << 31) else None
+
+
 def best_default(values: list[ResValue]) -> ResValue | None:
     """The value a device with no particular locale or qualifier gets, roughly: default locale,
     fewest other qualifiers; any value when there is no default-locale one."""
@@ -82,7 +110,7 @@ class Resolver:
         self.log = log
 
     @classmethod
-    def from_archive(cls, archive, log: ProblemLog) -> "Resolver":
+    def from_archive(cls, archive, log: ProblemLog) -> Resolver:
         table = None
         try:
             entry = archive.entry(ARSC_ENTRY)
@@ -144,6 +172,12 @@ class Resolver:
                 return min(same_lang, key=lambda v: v.config.specificity)
         return best_default(values)
 
+    def points_to_file(self, resolved: tuple[int, int, bool] | None) -> bool:
+        """Whether a followed reference ends at a file path (res/...), i.e. a drawable/xml/raw file."""
+        if resolved is None or not resolved[2] or resolved[0] != TYPE_STRING or self.table is None:
+            return False
+        return (self.table.string(resolved[1]) or "").startswith(("res/", "r/"))
+
     def text(self, vtype: int, vdata: int, pool: StringPool | None, locale: str | None = None,
              first: list[ResValue] | None = None) -> str | None:
         """The value as Android's TypedArray.getString would give it (references followed)."""
@@ -168,7 +202,7 @@ class Resolver:
             return rdata != 0
         if rtype == TYPE_STRING:  # XmlUtils.convertValueToBoolean
             text = (self.table.string(rdata) if from_table and self.table else pool.get(rdata) if pool else None)
-            return None if text is None else text.strip().lower() in ("1", "true")
+            return None if text is None else text in ("1", "true", "TRUE")
         return None
 
     def integer(self, vtype: int, vdata: int, pool: StringPool | None) -> int | None:
@@ -180,10 +214,7 @@ class Resolver:
             return signed(rdata)
         if rtype == TYPE_STRING:
             text = (self.table.string(rdata) if from_table and self.table else pool.get(rdata) if pool else None)
-            try:
-                return int(text.strip(), 0) if text is not None else None
-            except ValueError:
-                return None
+            return convert_value_to_int(text)
         return None
 
     # -- per locale ----------------------------------------------------------------------

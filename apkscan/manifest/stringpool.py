@@ -30,8 +30,20 @@ class StringPool:
     capped at a multiple of the pool's size, after which ``get`` returns None (recorded in ``bad``).
     """
 
-    __slots__ = ("data", "offset", "size", "count", "style_count", "utf8", "_entries", "_strings",
-                 "_pool_chars", "_cache", "bad", "_budget")
+    __slots__ = (
+        "_budget",
+        "_cache",
+        "_entries",
+        "_pool_chars",
+        "_strings",
+        "bad",
+        "count",
+        "data",
+        "offset",
+        "size",
+        "style_count",
+        "utf8",
+    )
 
     def __init__(self, data: bytes, offset: int, avail: int) -> None:
         """Parse the pool header at ``offset``; ``avail`` is how many bytes the caller allows."""
@@ -121,7 +133,6 @@ class StringPool:
     def _fail(self, idx: int, why: str) -> None:
         if len(self.bad) < 64:
             self.bad[idx] = why
-        return None
 
     def _decode(self, idx: int, offset: int) -> str | None:
         data = self.data

@@ -54,7 +54,7 @@ class Values:
             resolved = self.resolver.follow(vtype, vdata)
             if resolved is None or resolved[0] in (TYPE_REFERENCE, TYPE_DYNAMIC_REFERENCE, TYPE_ATTRIBUTE):
                 return self.resolver.ref_name(vdata) if vdata else None
-            if resolved[0] == TYPE_STRING and self._is_file(resolved):
+            if self.resolver.points_to_file(resolved):
                 return self.resolver.ref_name(vdata)
             vtype, vdata, from_table = resolved
         if vtype == TYPE_STRING:
@@ -71,10 +71,3 @@ class Values:
                 return named(vdata)
             return signed(vdata) if vtype == TYPE_INT_DEC else vdata
         return scalar_text(vtype, vdata)
-
-    def _is_file(self, resolved: tuple[int, int, bool]) -> bool:
-        table = self.resolver.table
-        if not resolved[2] or table is None:
-            return False
-        text = table.string(resolved[1]) or ""
-        return text.startswith("res/") or text.startswith("r/")

@@ -16,14 +16,18 @@ import functools
 import hashlib
 import math
 import random
-from typing import Callable
+from collections.abc import Callable
 
 from apkscan.samples.arsc import ResourceTable
 from apkscan.samples.axml import encode_xml
 from apkscan.samples.dex import DexClass, build_dex, descriptor
 from apkscan.samples.elf import ElfSpec, build_elf
-from apkscan.samples.manifest_writer import (element_from_json, full_class_name, manifest_tree,
-                                             network_security_config_tree)
+from apkscan.samples.manifest_writer import (
+    element_from_json,
+    full_class_name,
+    manifest_tree,
+    network_security_config_tree,
+)
 from apkscan.samples.png import icon_png, noise_png
 from apkscan.samples.zipwriter import ZipEntry, default_entry, write_zip
 
@@ -201,7 +205,7 @@ def _resources(r: dict, recipes: dict[str, dict]) -> tuple[_Resources, dict[str,
 def build_unsigned(r: dict, recipes: dict[str, dict], nested: NestedApk) -> bytes:
     """-> unsigned APK bytes for the resolved recipe ``r``."""
     res, facts = _resources(r, recipes)
-    has_resources = bool(res.table._types) and res.keep != set()  # noqa: SLF001 - the builder owns the table
+    has_resources = not res.table.empty and res.keep != set()
     resolve = res.table.id_of if has_resources else None
 
     label_ref = icon_ref = None

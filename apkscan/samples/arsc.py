@@ -73,6 +73,10 @@ class ResourceTable:
             raise ValueError(f"unsupported resource type {rtype!r}")
         self._types.setdefault(rtype, {}).setdefault(name, {}).update(values)
 
+    @property
+    def empty(self) -> bool:
+        return not self._types
+
     def add_string(self, name: str, values: dict[str, str]) -> None:
         self.add("string", name, values)
 

@@ -10,8 +10,9 @@ Android looks attributes up by resource id, so android: attributes must be in th
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Union
+from typing import Union
 
 from apkscan.samples.android_attrs import ANDROID_NS, ATTR_IDS
 from apkscan.samples.stringpool import StringPoolBuilder, encode_string_pool
@@ -55,7 +56,7 @@ Value = Union[str, bool, int, Ref, Hex]
 class Element:
     tag: str
     attrs: dict[str, Value] = field(default_factory=dict)  # "android:name" or plain "package"
-    children: list["Element"] = field(default_factory=list)
+    children: list[Element] = field(default_factory=list)
     text: str | None = None  # character data before the children (ResXMLTree_cdataExt)
 
 

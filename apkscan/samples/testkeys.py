@@ -22,7 +22,7 @@ from cryptography.x509.oid import NameOID
 from apkscan.datafiles import samples_meta_dir
 from apkscan.signing.keys import SigningKey
 
-_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z ]+)-----.+?-----END \1-----\s*", re.S)
+_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z ]+)-----.+?-----END \1-----\s*", re.DOTALL)
 _NAME = re.compile(r"^TEST-ONLY-[a-z0-9-]+$")
 
 
@@ -30,7 +30,7 @@ def keys_dir() -> Path:
     return samples_meta_dir() / "keys"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_test_key(name: str) -> SigningKey:
     if not _NAME.match(name):
         raise ValueError(f"test key names look like TEST-ONLY-<words>, got {name!r}")
@@ -58,7 +58,7 @@ def generate_test_key(name: str, algorithm: str) -> bytes:
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "apkscan test fixtures"),
         x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
     ])
-    start = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
+    start = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
     cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(start)
             .not_valid_after(start + datetime.timedelta(days=365 * 50))

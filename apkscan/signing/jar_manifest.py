@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
+from functools import cached_property
 
 CRLF = b"\r\n"
 MAX_LINE_BYTES = 70  # content bytes of a line; with CRLF that is the spec's 72-byte limit
@@ -75,8 +76,22 @@ class Section:
             return self.attributes[0][1]
         return None
 
+    @cached_property
+    def _ascii_index(self) -> dict[str, str] | None:
+        """Lower-cased name -> first value, when every name is ASCII (then Java's equalsIgnoreCase
+        is plain ASCII case folding); None sends lookups to the character-by-character rule."""
+        index: dict[str, str] = {}
+        for name, value in self.attributes:
+            if not name.isascii():
+                return None
+            index.setdefault(name.lower(), value)
+        return index
+
     def get(self, attr_name: str) -> str | None:
         """The first attribute with this name (case-insensitive), or None."""
+        index = self._ascii_index
+        if index is not None and attr_name.isascii():
+            return index.get(attr_name.lower())
         for name, value in self.attributes:
             if java_equals_ignore_case(name, attr_name):
                 return value
@@ -169,7 +184,7 @@ class Base64Error(ValueError):
     pass
 
 
-_B64_ALPHABET = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
 def java_b64decode(text: str) -> bytes:
@@ -181,7 +196,7 @@ def java_b64decode(text: str) -> bytes:
         raise Base64Error("illegal base64 character") from e
     pad = raw.find(b"=")
     body = raw if pad == -1 else raw[:pad]
-    if any(c not in _B64_ALPHABET for c in body):
+    if body.translate(None, _B64_ALPHABET):  # something left once the alphabet is removed
         raise Base64Error("illegal base64 character")
     rem = len(body) % 4
     if rem == 1:

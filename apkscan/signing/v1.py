@@ -43,6 +43,7 @@ MANIFEST_ENTRY_NAME = "META-INF/MANIFEST.MF"
 SF_ATTRIBUTE_ANDROID_APK_SIGNED = "X-Android-APK-Signed"
 MAX_APK_SIGNERS = 10  # apksig Constants.MAX_APK_SIGNERS
 METHOD_STORED, METHOD_DEFLATED = 0, 8
+DEFAULT_MAX_ENTRY_SIZE = 512 * 1024 * 1024  # when the archive states no limit
 MAX_META_FILE_SIZE = 64 * 1024 * 1024  # bound on the MANIFEST.MF / .SF we inflate
 MAX_SIGNATURE_BLOCK_SIZE = 4 * 1024 * 1024  # real blocks are a few KiB (a certificate chain)
 
@@ -130,6 +131,18 @@ def describe_certificate(cert: pkcs7.Certificate) -> Signer:
 # ---------------------------------------------------------------------------------------------
 
 
+class _LimitExceeded(ValueError):
+    pass
+
+
+def _unreadable(name: str, err: Exception) -> SigningIssue:
+    """An entry v1 must read could not be: malformed (apksig throws ApkFormatException), or refused
+    by apkscan's limits (then the verdict is "not verified", not "tampered")."""
+    if isinstance(err, _LimitExceeded) or getattr(err, "code", None) == "LIMIT_EXCEEDED":
+        return issue("VERIFICATION_INCOMPLETE", f"{name}: {err}")
+    return issue("MALFORMED_APK", f"Malformed ZIP entry: {name}: {str(err) or type(err).__name__}")
+
+
 class _Fatal(Exception):
     """Stops verification: apksig throws (e.g. ApkFormatException) where this is raised."""
 
@@ -195,7 +208,7 @@ class V1Verifier:
         self._signers: list[_JarSigner] = []
         self._wanted: dict[str, list[tuple[str, bytes]] | Exception] = {}
         self._actual: dict[str, dict[str, bytes]] = {}
-        self._entry_errors: dict[str, str] = {}
+        self._entry_errors: dict[str, Exception] = {}
         self._collect = False
         self._lfh_checked: set[int] = set()
         self._result: V1Result | None = None
@@ -227,7 +240,7 @@ class V1Verifier:
         self._actual[name] = {alg: _digest(alg, data) for alg, _ in algs}
 
     def entry_error(self, entry, err) -> None:
-        self._entry_errors.setdefault(jar_name(entry), str(err) or type(err).__name__)
+        self._entry_errors.setdefault(jar_name(entry), err)
 
     def finish(self) -> V1Result:
         if self._result is None:
@@ -248,7 +261,7 @@ class V1Verifier:
         try:
             return self._read_entry(entry, limit)
         except Exception as e:
-            raise _Fatal(issue("MALFORMED_APK", f"Malformed ZIP entry: {entry.name}: {e}")) from e
+            raise _Fatal(_unreadable(entry.name, e)) from e
 
     def _check_local_header(self, entry) -> None:
         """apksig LocalFileRecord.getRecord (and libziparchive) refuse an entry whose local header
@@ -270,7 +283,8 @@ class V1Verifier:
                 cd_value, local = getattr(entry, field), getattr(lfh, field)
                 if 0xFFFFFFFF not in (cd_value, local) and local != cd_value:  # Zip64 is the archive's business
                     raise ValueError(f"{field} mismatch between local header and central directory for {entry.name}")
-        if lfh.name_length > len(entry.raw_name) or (lfh.raw_name and lfh.raw_name != entry.raw_name):
+        local_name = bytes(lfh.raw_name).decode("utf-8", errors="replace")
+        if lfh.name_length > len(entry.raw_name) or local_name != jar_name(entry):
             raise ValueError(f"name mismatch between local header and central directory for {entry.name}")
         span = entry.uncompressed_size if entry.method == METHOD_STORED else entry.compressed_size
         if entry.data_offset + span > cd_offset:
@@ -284,14 +298,17 @@ class V1Verifier:
         self._check_local_header(entry)
         if entry.method in (METHOD_STORED, METHOD_DEFLATED):
             return self._archive.read(entry, max_size=limit)
+        if limit is None:
+            limits = getattr(self._archive, "limits", None)
+            limit = getattr(limits, "max_entry_size", DEFAULT_MAX_ENTRY_SIZE)
         raw = self._archive.read_at(entry.data_offset, entry.compressed_size)
-        ceiling = entry.uncompressed_size if limit is None else min(entry.uncompressed_size, limit)
+        ceiling = min(entry.uncompressed_size, limit)
         try:
             out = zlib.decompressobj(-15).decompress(raw, ceiling + 1)
         except zlib.error as e:
             raise ValueError(f"data of entry {entry.name} malformed: {e}") from e
         if len(out) > ceiling and ceiling < entry.uncompressed_size:
-            raise ValueError(f"more than {ceiling} bytes uncompressed")
+            raise _LimitExceeded(f"more than {ceiling} bytes uncompressed")
         if len(out) != entry.uncompressed_size:
             raise ValueError(f"unexpected size of uncompressed data: expected {entry.uncompressed_size}, got {len(out)}")
         return out
@@ -332,7 +349,7 @@ class V1Verifier:
         try:
             self._manifest_main, individual = jar_manifest.parse(self._manifest_bytes)
         except jar_manifest.ManifestFormatError as e:
-            raise _Fatal(issue("MALFORMED_APK", f"META-INF/MANIFEST.MF: {e}")) from e
+            raise _Fatal(issue("VERIFICATION_INCOMPLETE", f"META-INF/MANIFEST.MF: {e}")) from e
         if self._manifest_main is None:
             self._manifest_main = Section(0, 0, ())
         names = set(seen)
@@ -502,7 +519,7 @@ class V1Verifier:
         try:
             signer.sf_main, signer.sf_sections = jar_manifest.parse(signer.sf_bytes)
         except jar_manifest.ManifestFormatError as e:
-            raise _Fatal(issue("MALFORMED_APK", f"{signer.sf_name}: {e}")) from e
+            raise _Fatal(issue("VERIFICATION_INCOMPLETE", f"{signer.sf_name}: {e}")) from e
         main = signer.sf_main
         if main is None or main.get("Signature-Version") is None:
             signer.error("JAR_SIG_MISSING_VERSION_ATTR_IN_SIG_FILE", signer.sf_name)
@@ -687,17 +704,17 @@ class V1Verifier:
 
     def _entry_digests(self, name: str, entry, expected: list[tuple[str, bytes]]) -> dict[str, bytes]:
         if name in self._entry_errors:
-            raise _Fatal(issue("MALFORMED_APK", f"Malformed ZIP entry: {name}: {self._entry_errors[name]}"))
+            raise _Fatal(_unreadable(name, self._entry_errors[name]))
         try:
             self._check_local_header(entry)
         except ValueError as e:
-            raise _Fatal(issue("MALFORMED_APK", f"Malformed ZIP entry: {name}: {e}")) from e
+            raise _Fatal(_unreadable(name, e)) from e
         actual = self._actual.get(name)
         if actual is None or any(alg not in actual for alg, _ in expected):
             try:
                 data = self._read_entry(entry, None)
             except Exception as e:
-                raise _Fatal(issue("MALFORMED_APK", f"Malformed ZIP entry: {name}: {e}")) from e
+                raise _Fatal(_unreadable(name, e)) from e
             actual = {alg: _digest(alg, data) for alg, _ in expected}
             del data
         return actual

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from apkscan.model import Signer, SigningIssue, SigningResult
 from apkscan.signing import block as block_mod
+from apkscan.signing import rules
 from apkscan.signing import v2 as v2_mod
 from apkscan.signing import v3 as v3_mod
 from apkscan.signing.certs import signer_from_der
@@ -31,7 +32,7 @@ from apkscan.signing.digests import ContentDigester
 from apkscan.signing.issues import make
 from apkscan.signing.scheme_block import SchemeResult, check_integrity
 
-SDK_N, SDK_O, SDK_P, SDK_R, SDK_T = 24, 26, 28, 30, 33
+SDK_N, SDK_O, SDK_P, SDK_T = 24, 26, 28, 33
 INT_MAX = 0x7FFFFFFF
 MANIFEST = "AndroidManifest.xml"
 MAX_EOCD = 65535 + 22 + 1024  # EOCD record + longest comment (+ slack for odd tails)
@@ -134,7 +135,8 @@ def _prepare(state: _State, session: VerificationSession, min_sdk, max_sdk, idsi
     archive = state.archive
     state.max_sdk = INT_MAX if max_sdk is None else int(max_sdk)
     if min_sdk is not None and (int(min_sdk) < 0 or int(min_sdk) > state.max_sdk):
-        state.fatal.append(make("UNEXPECTED_EXCEPTION", f"invalid SDK range [{min_sdk}, {max_sdk}]"))
+        # the caller's mistake, not the APK's (apksig: IllegalArgumentException): nothing was checked
+        state.fatal.append(make("INVALID_SDK_RANGE", f"[{min_sdk}, {'any' if max_sdk is None else max_sdk}]"))
         state.fatal_verified = None
         return
     levels = _read_manifest(state)
@@ -149,7 +151,9 @@ def _prepare(state: _State, session: VerificationSession, min_sdk, max_sdk, idsi
             return
         state.min_sdk = levels.min_sdk
         if state.min_sdk > state.max_sdk:
-            state.fatal.append(make("MALFORMED_APK", f"minSdkVersion from APK ({state.min_sdk}) > maxSdkVersion ({state.max_sdk})"))
+            # apksig: IllegalArgumentException -- the requested platforms cannot install this APK
+            state.fatal.append(make("INVALID_SDK_RANGE", f"minSdkVersion from APK ({state.min_sdk}) > maxSdkVersion ({state.max_sdk})"))
+            state.fatal_verified = None
             return
     if state.max_sdk >= SDK_O and state.manifest_error is not None:
         # apksig reads targetSandboxVersion for SDK 26+, so a missing manifest fails there too
@@ -187,7 +191,8 @@ def _prepare(state: _State, session: VerificationSession, min_sdk, max_sdk, idsi
             state.fatal_verified = None
             session.file_consumers.clear()
             return
-        state.v1 = V1Verifier(archive, state.min_sdk, state.max_sdk)
+        # the blocks found above drive v1's per-signer anti-stripping check (X-Android-APK-Signed)
+        state.v1 = V1Verifier(archive, state.min_sdk, state.max_sdk, found_apk_sig_scheme_ids=state.found)
         session.entry_consumers.append(state.v1)
 
 
@@ -342,90 +347,26 @@ def _finish_rest(state: _State, out: _Outcome) -> None:
         out.v1_result = v1
         out.errors += list(v1.issues)
         out.warnings += list(v1.warnings)
-        _check_v1_stripping(state, v1, out)
     if out.errors:
         return
     if state.stamp is not None:
         out.warnings += state.stamp.finish(out)
-    _check_signers_agree(out)
+    rules.check_signers_agree(out)
     if state.v4 is not None:
         state.v4.cross_check(out)
     if out.errors:
         return
-    _check_target_sdk(state, out)
+    rules.check_target_sdk(state.target_sdk, state.max_sdk, out)
 
 
-def _check_v1_stripping(state: _State, v1, out: _Outcome) -> None:
-    """JAR signatures name (X-Android-APK-Signed) the newer schemes the APK was signed with;
-    one that Android knows but cannot find means it was stripped (apksig V1SchemeVerifier)."""
-    if not getattr(v1, "present", False):
-        return
-    ids = tuple(getattr(v1, "apk_signed_scheme_ids", ()) or ())
-    supported = v2_mod.supported_scheme_names(state.max_sdk)
-    if not ids:
-        if state.found and v1.verified:
-            out.warnings.append(make("JAR_SIG_NO_APK_SIG_STRIP_PROTECTION", "META-INF/*.SF", scheme="v1"))
-        return
-    if not supported:
-        return
-    for scheme_id in sorted(set(ids)):
-        if scheme_id not in supported:
-            out.warnings.append(make("JAR_SIG_UNKNOWN_APK_SIG_SCHEME_ID", "META-INF/*.SF", scheme_id, scheme="v1"))
-        elif scheme_id not in state.found:
-            out.errors.append(make("JAR_SIG_MISSING_APK_SIG_REFERENCED", "META-INF/*.SF", scheme_id,
-                                   supported[scheme_id], scheme="v1"))
-
-
-def _check_signers_agree(out: _Outcome) -> None:
-    """v1 and v2 must have the same signers; v3's signer must be v1/v2's or descend from it
-    through the lineage (apksig ApkVerifier.verify)."""
-    v1 = out.v1_result
-    v1_ok = v1 is not None and v1.verified
-    v2 = out.verified_schemes.get("v2")
-    v3 = out.verified_schemes.get("v3")
-    v1_certs = [s.cert_der for s in v1.signers] if v1_ok else []
-    if v1_ok and v2 is not None:
-        v2_certs = [s.cert for s in v2.signers]
-        if any(c not in v2_certs for c in v1_certs):
-            out.errors.append(make("V2_SIG_MISSING", scheme="v1"))
-        if any(c not in v1_certs for c in v2_certs):
-            out.errors.append(make("JAR_SIG_MISSING", scheme="v2"))
-    if v3 is not None and (v1_ok or v2 is not None):
-        if v1_ok:
-            if len(v1_certs) != 1:
-                out.errors.append(make("V3_SIG_MULTIPLE_PAST_SIGNERS", scheme="v3"))
-            old = v1_certs[0] if v1_certs else None
-        else:
-            if len(v2.signers) != 1:
-                out.errors.append(make("V3_SIG_MULTIPLE_PAST_SIGNERS", scheme="v3"))
-            old = v2.signers[0].cert
-        v31 = out.verified_schemes.get("v3.1")
-        lineage = v31.lineage if v31 is not None and v31.lineage is not None else v3.lineage
-        if lineage is None:
-            if len(v3.signers) != 1:
-                out.errors.append(make("V3_SIG_MULTIPLE_SIGNERS", scheme="v3"))
-            if old != v3.signers[0].cert:
-                out.errors.append(make("V3_SIG_PAST_SIGNERS_MISMATCH", scheme="v3"))
-        else:
-            try:
-                if len(lineage.sub_lineage(old)) != 1:
-                    out.errors.append(make("V3_SIG_PAST_SIGNERS_MISMATCH", scheme="v3"))
-            except KeyError:
-                out.errors.append(make("V3_SIG_PAST_SIGNERS_MISMATCH", scheme="v3"))
-
-
-def _check_target_sdk(state: _State, out: _Outcome) -> None:
-    """Android 11 (targetSdk 30) requires APK Signature Scheme v2 or newer."""
-    target = state.target_sdk
-    if target is None or target < SDK_R or state.max_sdk < target:
-        return
-    if any(s in out.verified_schemes for s in ("v2", "v3", "v3.1")):
-        return
-    out.errors.append(make("MIN_SIG_SCHEME_FOR_TARGET_SDK_NOT_MET", target, 2))
+# apkscan's own bounds: hitting them means "could not check", not "does not verify"
+LIMIT_ISSUES = frozenset({"VERIFICATION_INCOMPLETE", "APK_SIG_BLOCK_TOO_LARGE"})
 
 
 def _build_result(state: _State, out: _Outcome) -> SigningResult:
-    verified = not out.errors
+    verified: bool | None = not out.errors
+    if out.errors and all(e.name in LIMIT_ISSUES for e in out.errors):
+        verified = None
     schemes: list[str] = []
     v1 = out.v1_result
     if v1 is not None and v1.verified:
