@@ -148,7 +148,7 @@ ISSUES: dict[str, str] = {
     "UNEXPECTED_EXCEPTION": "An unexpected exception was caught when verifying the signature: {0}",
     # apkscan: bounds of this tool, not apksig issues
     "APK_SIG_BLOCK_TOO_LARGE": "APK Signing Block not verified: {0}",
-    "INVALID_SDK_RANGE": "Invalid SDK range for verification (min > max, or negative): {0}",
+    "INVALID_SDK_RANGE": "The SDK range to verify for is invalid: {0}",
     "VERIFICATION_INCOMPLETE": "Verification could not read the whole APK: {0}",
 }
 

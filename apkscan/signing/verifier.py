@@ -136,7 +136,9 @@ def _prepare(state: _State, session: VerificationSession, min_sdk, max_sdk, idsi
     state.max_sdk = INT_MAX if max_sdk is None else int(max_sdk)
     if min_sdk is not None and (int(min_sdk) < 0 or int(min_sdk) > state.max_sdk):
         # the caller's mistake, not the APK's (apksig: IllegalArgumentException): nothing was checked
-        state.fatal.append(make("INVALID_SDK_RANGE", f"[{min_sdk}, {'any' if max_sdk is None else max_sdk}]"))
+        problem = (f"minSdkVersion must not be negative: {min_sdk}" if int(min_sdk) < 0
+                   else f"minSdkVersion ({min_sdk}) > maxSdkVersion ({max_sdk})")
+        state.fatal.append(make("INVALID_SDK_RANGE", problem))
         state.fatal_verified = None
         return
     levels = _read_manifest(state)
