@@ -157,6 +157,8 @@ class AppFacts:
             "application": dict(self.application),
             "queries": list(self.queries),
             "icon_path": self.icon_path,
+            "resource_files": dict(self.resource_files),
+            "manifest_problems": list(self.manifest_problems),
         }
 
 

@@ -37,6 +37,7 @@ def _app(d: dict | None) -> AppFacts | None:
         components=tuple(_component(c) for c in d.get("components", ())),
         launcher_activity=d.get("launcher_activity"), application=d.get("application", {}),
         queries=tuple(d.get("queries", ())), icon_path=d.get("icon_path"),
+        resource_files=d.get("resource_files", {}), manifest_problems=tuple(d.get("manifest_problems", ())),
     )
 
 

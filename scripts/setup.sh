@@ -26,10 +26,13 @@ if [ ! -x .venv/bin/python ]; then
   echo "== creating .venv"
   "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null
-if [ "$want_tests" = 1 ]; then
-  .venv/bin/python -m pip install -q ".[test,dask]"
-else
-  .venv/bin/python -m pip install -q .
+pip_log=.venv/pip-install.log
+target="."
+[ "$want_tests" = 1 ] && target=".[test,dask]"
+# pip's output goes to a log (shown only if the install fails) so the tool's own output stays readable
+if ! { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install "$target"; } >"$pip_log" 2>&1; then
+  tail -n 60 "$pip_log"
+  echo "pip install failed (full log: $pip_log)" >&2
+  exit 1
 fi
 echo "== apkscan $(.venv/bin/apkscan --version | awk '{print $NF}') installed in .venv"

@@ -188,6 +188,39 @@ def test_sdk_levels_and_codenames(signing_corpus):
     assert broken.min_sdk is None and broken.min_error
 
 
+def test_sdk_levels_read_as_apksig_reads_them():
+    """ApkUtils: minSdkVersion is the max over <uses-sdk> children of the root, the first matching
+    attribute of each counting, a reference read as its raw id; targetSdkVersion comes from the first
+    <uses-sdk> anywhere that has one; codenames map to one below their release."""
+    from apkscan.samples.axml import Element, Ref, encode_xml
+
+    nested = Element("application", {}, [Element("uses-sdk", {"android:minSdkVersion": 30, "android:targetSdkVersion": 31})])
+    doc = Element("manifest", {"package": "a.b"}, [
+        Element("uses-sdk", {"android:minSdkVersion": Ref(0x10)}),
+        Element("uses-sdk", {"android:minSdkVersion": 21}),
+        nested,
+    ])
+    for utf8 in (False, True):
+        levels = read_sdk_levels(encode_xml(doc, utf8=utf8))
+        assert (levels.min_sdk, levels.target_sdk, levels.target_sandbox) == (21, 31, 1)
+    codename = read_sdk_levels(encode_xml(Element("manifest", {"package": "a.b"}, [
+        Element("uses-sdk", {"android:minSdkVersion": "P"})])))
+    assert (codename.min_sdk, codename.target_sdk) == (26, 26)  # no targetSdkVersion: minSdkVersion
+    for bad in ("tiramisu", True):
+        levels = read_sdk_levels(encode_xml(Element("manifest", {"package": "a.b"}, [
+            Element("uses-sdk", {"android:minSdkVersion": bad})])))
+        assert levels.min_sdk is None and levels.min_error and levels.target_sdk == 1
+
+
+def test_sdk_levels_survive_a_string_pool_android_refuses(malformed_corpus):
+    """The offset table of this manifest's string pool runs past its chunk: Android's ResXMLTree
+    refuses it, apksig reads the strings it needs (and apksigner verifies the APK)."""
+    arc = open_archive(malformed_corpus / "axml-stringpool-count-huge__resigned.apk")
+    levels = read_sdk_levels(arc.read("AndroidManifest.xml"))
+    arc.close()
+    assert levels.min_sdk is not None and levels.min_error is None
+
+
 def test_signed_apk_block_is_where_the_verifier_looks(signed):
     cd_offset, cd_size, eocd = _tail(signed)
     sb = block.locate(_read_at(signed), cd_offset, cd_size, eocd)

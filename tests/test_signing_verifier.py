@@ -138,10 +138,13 @@ def test_jar_only_apk_on_old_platforms(apks, tmp_path):
 
 def test_caller_sdk_range_errors_are_results(apks, tmp_path):
     path = _write(tmp_path, "m.apk", apks["modern-v2v3"])
-    bad = verify_apk(path, min_sdk=30, max_sdk=20)
-    assert bad.verified is None and bad.issues
-    # minSdk from the manifest (26) above the requested max: apksig refuses too
-    assert verify_apk(path, max_sdk=24).verified is False
+    for bad in (verify_apk(path, min_sdk=30, max_sdk=20), verify_apk(path, min_sdk=-1)):
+        assert bad.verified is None and _names(bad.issues) == {"INVALID_SDK_RANGE"}, bad.issues
+    # minSdk from the manifest (26) above the requested max: apksig refuses the range too; nothing
+    # was checked, so the verdict is "not verified" without claiming the APK is broken
+    above = verify_apk(path, max_sdk=24)
+    assert above.verified is None and _names(above.issues) == {"INVALID_SDK_RANGE"}
+    assert "26" in above.issues[0].message and "24" in above.issues[0].message
 
 
 def test_not_a_zip_and_missing_manifest(tmp_path, keys):
@@ -218,6 +221,22 @@ def test_hostile_inputs_never_raise(malformed_corpus):
         assert "UNEXPECTED_EXCEPTION" not in _names(result.issues), (name, result.issues)
         if result.verified is False:
             assert result.issues, name  # a refusal always says why
+
+
+def test_hostile_corpus_verdicts_match_apksigner(malformed_corpus):
+    """apksigner 31's verdict on each hostile input: the same verdict and signers, except where
+    apkscan's own limits stop it (then "not checked", never "verified")."""
+    import json
+    rows = [json.loads(line) for line in (malformed_corpus / "expected.jsonl").read_text().splitlines() if line.strip()]
+    for row in rows:
+        result = verify_apk(malformed_corpus / row["file"])
+        expected = row["apksigner_31"]
+        if result.verified is None:
+            assert _names(result.issues) <= {"VERIFICATION_INCOMPLETE", "APK_SIG_BLOCK_TOO_LARGE"}, row["file"]
+            continue
+        assert result.verified is (expected["verdict"] == "verifies"), (row["file"], result.issues)
+        if result.verified:
+            assert sorted(s.cert_sha256 for s in result.signers) == sorted(expected["signers_cert_sha256"])
 
 
 def test_corrupted_signing_block_fails_cleanly(apks, keys, tmp_path):

@@ -234,6 +234,32 @@ def parse_dex_strings(
     return DexStrings(version, tuple(strings), tuple(types), count, tuple(problems))
 
 
+def string_data_span(data: bytes | memoryview, max_strings: int = DEFAULT_MAX_STRINGS) -> tuple[int, int] | None:
+    """[start, end) of the file holding every string_data_item: from the lowest string_ids offset
+    to the NUL ending the item at the highest one. Every string constant and every class, method
+    and field name of the DEX lies inside (d8/dx write the items back to back, so the span is
+    mostly string data; a scattered layout only makes it wider). None when the header or the
+    string_ids table is out of bounds: callers then use the whole file."""
+    data = data if isinstance(data, bytes) else bytes(data)
+    size = len(data)
+    if size < HEADER_SIZE or not is_dex(data):
+        return None
+    count, ids_off = struct.unpack_from("<II", data, 0x38)
+    if count == 0:
+        return (HEADER_SIZE, HEADER_SIZE)
+    if count > max_strings or ids_off < HEADER_SIZE or ids_off + 4 * count > size:
+        return None
+    offsets = struct.unpack_from(f"<{count}I", data, ids_off)
+    lo, hi = min(offsets), max(offsets)
+    if hi >= size:
+        return None
+    pos = hi
+    while pos < size and pos - hi < 5 and data[pos] & 0x80:  # the ULEB128 utf16_size
+        pos += 1
+    end = data.find(b"\0", pos + 1)
+    return (lo, size if end < 0 else end + 1)
+
+
 def dex_strings_for(cache: dict[str, Any], path: str, data: bytes) -> DexStrings:
     """Parse once per scan: analyzers sharing a ScanContext.cache reuse the same table."""
     table = cache.setdefault(CACHE_KEY, {})

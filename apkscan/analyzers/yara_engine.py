@@ -10,6 +10,17 @@ Rules see four externals, so that a rule can say where its strings must be:
   entry_name  the archive entry scanned ("classes.dex", "lib/arm64-v8a/libx.so", ...)
   entry_kind  dex | elf | asset | raw | manifest | entry_names   (see yara_scan.entry_kind)
 The ``dex`` module is deliberately not used: it parses the whole DEX and is slow.
+
+Scan plans (speed, same matches). Two optional rule metas let the scanner skip work:
+  kinds      = "dex manifest"  the entry kinds the rule's condition can accept
+  dex_scope  = "strings"       on a DEX, every string of the rule is a string constant or a
+                               class / method / field name, i.e. lies in the DEX string data
+For each entry kind the scanner runs only the rule FILES that can match it (a file counts for a
+kind when one of its rules lists the kind or has no ``kinds`` meta), and a DEX goes to the files
+whose DEX rules are all ``dex_scope = "strings"`` as its string data section only (a few percent
+of the DEX: see dex_strings.string_data_span). Whole files are selected, never parts of a file,
+so private/global rules and rule references keep their meaning; rules without the metas (user
+packs) see every kind and the whole DEX.
 """
 from __future__ import annotations
 
@@ -17,7 +28,7 @@ import hashlib
 import os
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -28,6 +39,7 @@ from apkscan.model import SEVERITY_RANK
 
 RULE_SUFFIXES = (".yar", ".yara")
 EXTERNALS = {"package": "", "label": "", "entry_name": "", "entry_kind": ""}
+KINDS = ("dex", "elf", "asset", "raw", "manifest", "entry_names")
 REQUIRED_META = ("id", "severity", "title", "title_vi", "description", "description_vi", "family", "reference")
 CACHE_FORMAT = "1"  # bump when the cache layout changes
 
@@ -37,11 +49,36 @@ class RulesError(Exception):
 
 
 @dataclass(frozen=True)
+class ScanStep:
+    """One yara match call of a plan: these rules, over the whole buffer or (``dex_strings``)
+    over a DEX's string data section."""
+
+    rules: "yara.Rules"
+    part: str  # "all" | "dex_strings"
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class RuleSet:
     rules: "yara.Rules"
     sha256: str  # over the rule files' names and contents
     files: tuple[str, ...]  # namespaces, i.e. "builtin/packers.yar", "user1/x.yar"
     from_cache: bool
+    sources: tuple[tuple[str, Path], ...] = ()  # (namespace, path) of each file
+    # entry kind -> match calls giving the same matches as ``rules`` over the whole buffer
+    # (module docstring); computed on first use, so loading stays as cheap as yara.load
+    _plans: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def plan(self, kind: str) -> tuple[ScanStep, ...]:
+        if not self._plans:
+            with _lock:
+                if not self._plans:
+                    try:
+                        self._plans.update(_plans(self.rules, list(self.sources)))
+                    except (RulesError, OSError, yara.Error):
+                        self._plans["*"] = ()  # fall back to the whole pack: slower, same matches
+        found = self._plans.get(kind)
+        return found if found is not None else (ScanStep(self.rules, "all", self.files),)
 
 
 def pack_dir() -> Path:
@@ -117,8 +154,21 @@ def _save(rules: "yara.Rules", target: Path) -> None:
         pass  # a read-only home only costs the compile time
 
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _memo: dict[str, RuleSet] = {}
+
+
+def _load_or_compile(files: list[tuple[str, Path]], sha: str, use_cache: bool) -> tuple["yara.Rules", bool]:
+    target = _cache_file(sha)
+    if use_cache and target.is_file():
+        try:
+            return yara.load(str(target)), True
+        except yara.Error:
+            pass
+    rules = _compile(files)
+    if use_cache:
+        _save(rules, target)
+    return rules, False
 
 
 def load_rules(rules_dirs: Iterable[str] = (), use_cache: bool = True) -> RuleSet:
@@ -128,22 +178,57 @@ def load_rules(rules_dirs: Iterable[str] = (), use_cache: bool = True) -> RuleSe
     with _lock:
         if sha in _memo:
             return _memo[sha]
-        target = _cache_file(sha)
-        rules = None
-        from_cache = False
-        if use_cache and target.is_file():
-            try:
-                rules = yara.load(str(target))
-                from_cache = True
-            except yara.Error:
-                rules = None
-        if rules is None:
-            rules = _compile(files)
-            if use_cache:
-                _save(rules, target)
-        result = RuleSet(rules, sha, tuple(ns for ns, _ in files), from_cache)
+        rules, from_cache = _load_or_compile(files, sha, use_cache)
+        result = RuleSet(rules, sha, tuple(ns for ns, _ in files), from_cache, tuple(files))
         _memo[sha] = result
         return result
+
+
+def _rule_kinds(meta: Mapping[str, object]) -> tuple[frozenset[str], bool]:
+    """(kinds the rule can match, its DEX strings all in the string data?) from its meta; a
+    missing or unreadable ``kinds`` means every kind."""
+    raw = meta.get("kinds")
+    kinds = frozenset(str(raw).split()) if isinstance(raw, str) else frozenset()
+    if not kinds or not kinds <= set(KINDS):
+        kinds = frozenset(KINDS)
+    return kinds, meta.get("dex_scope") == "strings"
+
+
+def _plans(rules: "yara.Rules", files: list[tuple[str, Path]]) -> dict[str, tuple[ScanStep, ...]]:
+    """Per entry kind, the rule files to run and over which part of a DEX (module docstring).
+    Subsets are compiled here (a few ms for the built-in pack), not cached on disk."""
+    kinds_of: dict[str, frozenset[str]] = {}
+    dex_strings_only: dict[str, bool] = {}
+    for ns, path in files:
+        # yara.Rule does not say its namespace: each file is compiled alone to read its metas
+        try:
+            found = [_rule_kinds(r.meta) for r in _compile([(ns, path)])]
+        except RulesError:
+            found = []  # e.g. refers to another file's rules
+        if not found:  # unknown: the file is kept for every kind and the whole DEX
+            kinds_of[ns], dex_strings_only[ns] = frozenset(KINDS), False
+            continue
+        kinds_of[ns] = frozenset().union(*(k for k, _ in found))
+        dex_strings_only[ns] = all(scope for k, scope in found if "dex" in k)
+    compiled: dict[tuple[str, ...], "yara.Rules"] = {}
+
+    def step(selected: list[tuple[str, Path]], part: str) -> tuple[ScanStep, ...]:
+        if not selected:
+            return ()
+        key = tuple(ns for ns, _ in selected)
+        if key not in compiled:
+            compiled[key] = rules if len(selected) == len(files) else _compile(selected)
+        return (ScanStep(compiled[key], part, key),)
+
+    plans: dict[str, tuple[ScanStep, ...]] = {}
+    for kind in KINDS:
+        selected = [(ns, p) for ns, p in files if kind in kinds_of[ns]]
+        if kind == "dex":
+            plans[kind] = (step([f for f in selected if dex_strings_only[f[0]]], "dex_strings")
+                           + step([f for f in selected if not dex_strings_only[f[0]]], "all"))
+        else:
+            plans[kind] = step(selected, "all")
+    return plans
 
 
 def rule_meta(meta: Mapping[str, object], identifier: str) -> dict[str, str]:

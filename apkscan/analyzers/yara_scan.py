@@ -24,7 +24,7 @@ from apkscan.analyzers.content_findings import (
     make_finding,
     printable,
 )
-from apkscan.analyzers.dex_strings import is_dex
+from apkscan.analyzers.dex_strings import is_dex, string_data_span
 from apkscan.analyzers.yara_engine import RuleSet, RulesError, load_rules, rule_meta
 from apkscan.model import Finding
 
@@ -103,23 +103,34 @@ class YaraConsumer:
 
     # -- scanning --------------------------------------------------------------------------
     def scan(self, data: bytes, name: str, kind: str, path: str) -> None:
+        """Run the kind's plan (yara_engine.RuleSet.plan): the rule files that can match this
+        kind, a DEX's string data section for the rules that only need it."""
         if self.ruleset is None:
             return
         externals = {"package": self.package, "label": self.label, "entry_name": name, "entry_kind": kind}
-        try:
-            matches = self.ruleset.rules.match(data=data, externals=externals, timeout=self.timeout,
-                                               warnings_callback=_ignore_warning)
-        except yara.TimeoutError:
-            self._timeouts.append(path or name)
-            return
-        except yara.Error as e:
-            self._skipped.append({"entry": name, "error": str(e)[:200]})
-            return
-        self.scanned += 1
-        for m in matches:
-            self._record(m, name, kind, path)
+        scanned = False
+        for step in self.ruleset.plan(kind):
+            buf, base = data, 0
+            if step.part == "dex_strings":
+                span = string_data_span(data)
+                if span is not None:
+                    base = span[0]
+                    buf = memoryview(data)[span[0]:span[1]]
+            try:
+                matches = step.rules.match(data=buf, externals=externals, timeout=self.timeout,
+                                           warnings_callback=_ignore_warning)
+            except yara.TimeoutError:
+                self._timeouts.append(path or name)
+                return
+            except yara.Error as e:
+                self._skipped.append({"entry": name, "error": str(e)[:200]})
+                return
+            scanned = True
+            for m in matches:
+                self._record(m, name, kind, path, base)
+        self.scanned += scanned
 
-    def _record(self, match: Any, name: str, kind: str, path: str) -> None:
+    def _record(self, match: Any, name: str, kind: str, path: str, base: int = 0) -> None:
         meta = rule_meta(match.meta, match.rule)
         rid = meta["id"]
         found = self._matches.setdefault(rid, [])
@@ -130,7 +141,7 @@ class YaraConsumer:
         for s in match.strings[:MAX_STRINGS_IN_EVIDENCE]:
             inst = s.instances[0] if s.instances else None
             if inst is not None:
-                strings.append({"id": s.identifier, "offset": inst.offset, "data": printable(inst.matched_data, 64)})
+                strings.append({"id": s.identifier, "offset": base + inst.offset, "data": printable(inst.matched_data, 64)})
         evidence = {
             "rule": match.rule,
             "namespace": match.namespace,

@@ -21,6 +21,7 @@ Time and memory are linear in the input and independent of any count field in it
 """
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 
 from apkscan.manifest.problems import BinaryXmlRejected, ProblemLog
@@ -62,6 +63,11 @@ _MIN_EXT = {
     RES_XML_CDATA_TYPE: CDATA_EXT_SIZE,
 }
 _CHUNK_NAMES = {RES_STRING_POOL_TYPE: "string pool", RES_XML_RESOURCE_MAP_TYPE: "resource map"}
+_HEADER = struct.Struct("<HHI")  # ResChunk_header
+_U32 = struct.Struct("<I")
+_U32X2 = struct.Struct("<II")
+_ATTR_EXT = struct.Struct("<IIHHH")  # ResXMLTree_attrExt: ns, name, attributeStart, attributeSize, attributeCount
+_ATTRIBUTE = struct.Struct("<IIIHBBI")  # ResXMLTree_attribute: ns, name, rawValue, Res_value{size, res0, dataType, data}
 
 
 @dataclass(slots=True)
@@ -204,45 +210,49 @@ class _Walker:
     def _string(self, idx: int) -> str | None:
         return None if idx == NO_INDEX else self.pool.get(idx)
 
-    def _res_id(self, name_idx: int) -> int:
-        if name_idx < self.res_map_count:
-            return u32(self.data, self.res_map_off + name_idx * 4)
-        return 0
-
     def walk(self, cur: int) -> None:
         data, end, log = self.data, self.end, self.log
+        header = _HEADER.unpack_from
         stack: list[XmlElement] = []
-        hidden_depth = 0  # open elements deeper than MAX_DEPTH, not kept
+        hidden_depth = 0  # open elements not kept: too deep, too many, or after the root
         root_closed = False
         while True:
-            nxt = cur + u32(data, cur + 4)
+            nxt = cur + _U32.unpack_from(data, cur + 4)[0]
             if nxt >= end:
                 break
-            problem = _node_problem(data, nxt, end)
-            if problem:
-                raise BinaryXmlRejected(f"corrupt XML node (Android throws \"Corrupt XML binary file\"): {problem}")
+            # validateNode, inlined for the common case; _node_problem says what is wrong
+            if nxt + XML_NODE_SIZE > end:
+                raise BinaryXmlRejected(f"corrupt XML node (Android throws \"Corrupt XML binary file\"): "
+                                        f"{_node_problem(data, nxt, end)}")
+            ctype, header_size, size = header(data, nxt)
+            if (header_size < XML_NODE_SIZE or header_size > size or (header_size | size) & 3 or size > end - nxt
+                    or ctype == RES_XML_START_ELEMENT_TYPE):
+                problem = _node_problem(data, nxt, end)
+                if problem:
+                    raise BinaryXmlRejected(f"corrupt XML node (Android throws \"Corrupt XML binary file\"): {problem}")
             cur = nxt
-            ctype, header_size, size = chunk_header(data, cur)
             min_ext = _MIN_EXT.get(ctype)
             if min_ext is None:
-                what = _CHUNK_NAMES.get(ctype, "unknown node")
-                log.add("AXML_UNKNOWN_CHUNK", f"{what} type 0x{ctype:04x} ({size} bytes) at 0x{cur:x} inside the element stream skipped, as Android does")
+                if not log.full("AXML_UNKNOWN_CHUNK"):
+                    what = _CHUNK_NAMES.get(ctype, "unknown node")
+                    log.add("AXML_UNKNOWN_CHUNK", f"{what} type 0x{ctype:04x} ({size} bytes) at 0x{cur:x} inside the element stream skipped, as Android does")
                 continue
             if size - header_size < min_ext:
                 raise BinaryXmlRejected(
                     f"XML node type 0x{ctype:04x} at 0x{cur:x} has {size - header_size} bytes, needs {min_ext}")
-            if header_size != XML_NODE_SIZE:
+            if header_size != XML_NODE_SIZE and not log.full("AXML_NODE_HEADER_SIZE"):
                 log.add("AXML_NODE_HEADER_SIZE", f"node at 0x{cur:x} has header size {header_size}, not 16; Android reads its body after the header")
             ext = cur + header_size
             if ctype == RES_XML_START_ELEMENT_TYPE:
-                if root_closed:
-                    if not stack and hidden_depth == 0:
-                        log.add("AXML_EXTRA_ROOT", f"element after the root element closed (at 0x{cur:x}); Android's package parser stops at the root's end")
+                if hidden_depth:
                     hidden_depth += 1
                     continue
-                if len(stack) >= MAX_DEPTH or self.elements >= MAX_ELEMENTS or hidden_depth:
-                    if hidden_depth == 0:
-                        log.add("AXML_DEPTH_LIMIT", f"elements deeper than {MAX_DEPTH} levels or beyond {MAX_ELEMENTS} elements are not kept")
+                if root_closed:
+                    log.add("AXML_EXTRA_ROOT", f"element after the root element closed (at 0x{cur:x}); Android's package parser stops at the root's end")
+                    hidden_depth += 1
+                    continue
+                if len(stack) >= MAX_DEPTH or self.elements >= MAX_ELEMENTS:
+                    log.add("AXML_DEPTH_LIMIT", f"elements deeper than {MAX_DEPTH} levels or beyond {MAX_ELEMENTS} elements are not kept")
                     hidden_depth += 1
                     continue
                 element = self._element(cur, ext)
@@ -263,46 +273,52 @@ class _Walker:
                     log.add("AXML_UNBALANCED", f"end tag without a start tag at 0x{cur:x}")
             elif ctype == RES_XML_CDATA_TYPE:
                 if stack and not hidden_depth:
-                    text = self._string(u32(data, ext))
+                    text = self._string(_U32.unpack_from(data, ext)[0])
                     if text and len(stack[-1].text) < 65536:
                         stack[-1].text += text
             elif ctype == RES_XML_START_NAMESPACE_TYPE:
-                prefix, uri = self._string(u32(data, ext)), self._string(u32(data, ext + 4))
+                prefix_idx, uri_idx = _U32X2.unpack_from(data, ext)
+                prefix, uri = self._string(prefix_idx), self._string(uri_idx)
                 if uri is not None and uri not in self.prefixes and len(self.prefixes) < 256:
                     self.prefixes[uri] = prefix or ""
         if stack:
             log.add("AXML_UNBALANCED", f"{len(stack)} element(s) never closed; Android ends the document there")
 
     def _element(self, node: int, ext: int) -> XmlElement:
-        data = self.data
-        ns_idx, name_idx = u32(data, ext), u32(data, ext + 4)
-        attr_start, attr_size, attr_count = u16(data, ext + 8), u16(data, ext + 10), u16(data, ext + 12)
-        if attr_count and (attr_start != ATTR_EXT_SIZE or attr_size != ATTRIBUTE_SIZE):
-            self.log.add("AXML_ATTRIBUTE_LAYOUT",
-                         f"element at 0x{node:x} stores attributes at offset {attr_start} with stride {attr_size} (normal: 20/20)")
-        element = XmlElement(self._string(name_idx), self._string(ns_idx), offset=node, line=u32(data, node + 8))
+        data, log = self.data, self.log
+        ns_idx, name_idx, attr_start, attr_size, attr_count = _ATTR_EXT.unpack_from(data, ext)
+        if attr_count and (attr_start != ATTR_EXT_SIZE or attr_size != ATTRIBUTE_SIZE) \
+                and not log.full("AXML_ATTRIBUTE_LAYOUT"):
+            log.add("AXML_ATTRIBUTE_LAYOUT",
+                    f"element at 0x{node:x} stores attributes at offset {attr_start} with stride {attr_size} (normal: 20/20)")
+        string = self._string
+        element = XmlElement(string(name_idx), string(ns_idx), offset=node, line=_U32.unpack_from(data, node + 8)[0])
         attrs = element.attributes
         base = ext + attr_start
         if attr_size == 0 and attr_count > 1:  # every record is the same 20 bytes: one is enough
-            self.log.add("AXML_ATTRIBUTE_LAYOUT", f"element at 0x{node:x} repeats one attribute record {attr_count} times")
+            log.add("AXML_ATTRIBUTE_LAYOUT", f"element at 0x{node:x} repeats one attribute record {attr_count} times")
             attr_count = 1
         if attr_count > self.attributes_left:
-            self.log.add("AXML_DEPTH_LIMIT", f"more than {MAX_ATTRIBUTES} attributes in the document; the rest are not kept")
+            log.add("AXML_DEPTH_LIMIT", f"more than {MAX_ATTRIBUTES} attributes in the document; the rest are not kept")
             attr_count = max(0, self.attributes_left)
         self.attributes_left -= attr_count
+        res_map_count, res_map_off = self.res_map_count, self.res_map_off
+        size_data = len(data)
         for i in range(attr_count):
             pos = base + i * attr_size
-            raw = data[pos:pos + ATTRIBUTE_SIZE]
-            if len(raw) < ATTRIBUTE_SIZE:  # Android would read past the buffer; we read zeros
-                raw = raw + bytes(ATTRIBUTE_SIZE - len(raw))
-            a_ns, a_name, a_raw = u32(raw, 0), u32(raw, 4), u32(raw, 8)
+            if pos + ATTRIBUTE_SIZE <= size_data:
+                a_ns, a_name, a_raw, _size, _res0, vtype, vdata = _ATTRIBUTE.unpack_from(data, pos)
+            else:  # Android would read past the buffer; we read zeros
+                raw = data[pos:pos + ATTRIBUTE_SIZE]
+                a_ns, a_name, a_raw, _size, _res0, vtype, vdata = _ATTRIBUTE.unpack(raw + bytes(ATTRIBUTE_SIZE - len(raw)))
+            res_id = _U32.unpack_from(data, res_map_off + a_name * 4)[0] if a_name < res_map_count else 0
             attrs.append(XmlAttribute(
-                ns=self._string(a_ns),
-                name=self._string(a_name),
-                res_id=self._res_id(a_name),
-                raw=self._string(a_raw),
-                vtype=raw[15],
-                vdata=u32(raw, 16),
+                ns=string(a_ns),
+                name=string(a_name),
+                res_id=res_id,
+                raw=string(a_raw),
+                vtype=vtype,
+                vdata=vdata,
                 raw_index=a_raw,
             ))
         return element

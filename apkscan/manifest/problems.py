@@ -51,6 +51,10 @@ class ProblemLog:
         self.items: list[Problem] = []
         self._counts: dict[str, int] = {}
 
+    def full(self, code: str) -> bool:
+        """True once ``code`` needs no more messages (lets hot loops skip formatting them)."""
+        return self._counts.get(code, 0) > self.limit
+
     def add(self, code: str, message: str) -> None:
         n = self._counts.get(code, 0) + 1
         self._counts[code] = n

@@ -9,6 +9,8 @@ never copied into a list.
 """
 from __future__ import annotations
 
+import struct
+
 from apkscan.manifest.restypes import (
     STRING_POOL_HEADER_SIZE,
     UTF8_FLAG,
@@ -16,6 +18,8 @@ from apkscan.manifest.restypes import (
     u16,
     u32,
 )
+
+_U32 = struct.Struct("<I")
 
 
 class StringPoolError(ValueError):
@@ -117,7 +121,7 @@ class StringPool:
         entry = self._entries + idx * 4
         if entry + 4 > len(self.data):
             return self._fail(idx, "offset entry lies outside the data")
-        offset = u32(self.data, entry)
+        offset = _U32.unpack_from(self.data, entry)[0]
         try:
             return self._cache[offset]
         except KeyError:

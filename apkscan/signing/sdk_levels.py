@@ -1,28 +1,28 @@
 """The SDK levels signature verification depends on, read from the binary AndroidManifest.xml
-exactly as apksig reads them (apksig ApkUtils.getMinSdkVersionFromBinaryAndroidManifest,
+the way apksig reads them (ApkUtils.getMinSdkVersionFromBinaryAndroidManifest,
 getTargetSdkVersionFromBinaryAndroidManifest, getTargetSandboxVersionFromBinaryAndroidManifest),
-using androguard's AXML parser on the manifest bytes.
+on apksig's own reading of binary XML (apkscan.signing.binxml_events says why not the manifest
+decoder).
 
 Attributes are matched by resource id, not name (a renamed attribute string does not hide them).
+Value types as apksig's AndroidBinXmlParser sees them: TYPE_INT_DEC, TYPE_INT_HEX and
+TYPE_REFERENCE are integers (the raw data), TYPE_STRING is a string (a codename for minSdkVersion;
+for targetSdkVersion/targetSandboxVersion it cannot be coerced to an integer and apksig falls back
+to the default), anything else is unsupported. Each level is its own walk, as in apksig, so a
+document broken after the element that decides one level still yields it.
 """
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 
-from loguru import logger
-
-from androguard.core import axml
-
-logger.disable("androguard")  # its parser logs every oddity of hostile manifests
+from apkscan.signing.binxml_events import XmlParserError, start_elements
 
 MIN_SDK_VERSION_ATTR = 0x0101020C
 TARGET_SDK_VERSION_ATTR = 0x01010270
 TARGET_SANDBOX_VERSION_ATTR = 0x0101054C
-RES_XML_TYPE = 0x0003
 
-_INT_TYPES = (axml.TYPE_INT_DEC, axml.TYPE_INT_HEX)
-_MAX_EVENTS = 1_000_000  # bound the walk over a hostile manifest
+TYPE_REFERENCE, TYPE_STRING, TYPE_INT_DEC, TYPE_INT_HEX = 0x01, 0x03, 0x10, 0x11
+_INT_TYPES = (TYPE_INT_DEC, TYPE_INT_HEX, TYPE_REFERENCE)  # AndroidBinXmlParser.VALUE_TYPE_INT
 
 # apksig ApkUtils codename table: first letter -> API level (one below the release, pessimistic)
 _CODENAMES = (("C", 2), ("D", 3), ("E", 4), ("F", 7), ("G", 8), ("H", 10), ("I", 13), ("J", 15),
@@ -37,7 +37,7 @@ class ManifestError(ValueError):
 @dataclass(frozen=True)
 class SdkLevels:
     min_sdk: int | None  # None when it cannot be determined (see min_error)
-    target_sdk: int | None  # None when the manifest cannot be read
+    target_sdk: int | None  # targetSdkVersion, else minSdkVersion, else 1 (as apksig)
     target_sandbox: int
     min_error: str | None = None
 
@@ -56,88 +56,71 @@ def sdk_for_codename(codename: str) -> int:
     return level + (ord(first) - ord(letter))
 
 
-def _attribute_resource_id(parser, index: int) -> int | None:
-    offset = parser._get_attribute_offset(index)
-    name_index = parser.m_attributes[offset + axml.ATTRIBUTE_IX_NAME]
-    ids = parser.m_resourceIDs
-    return ids[name_index] if 0 <= name_index < len(ids) else None
+def _first_attr(element, res_id: int):
+    """apksig stops at the first attribute with the resource id."""
+    for attr in element.attributes():
+        if attr.res_id == res_id:
+            return attr
+    return None
 
 
-def _xml_chunk(manifest: bytes) -> bytes:
-    """The first top-level RES_XML_TYPE chunk, as apksig's AndroidBinXmlParser finds it: a file
-    without one is not binary XML ("No XML chunk in file"), whatever a lenient parser makes of it."""
-    pos = 0
-    while len(manifest) - pos >= 8:
-        ctype, header_size, size = struct.unpack_from("<HHI", manifest, pos)
-        if header_size < 8 or size < header_size or size > len(manifest) - pos:
-            break
-        if ctype == RES_XML_TYPE:
-            return manifest[pos:pos + size]
-        pos += size
-    raise ManifestError("No XML chunk in file")
+def _min_sdk(manifest: bytes) -> int:
+    """The max over <uses-sdk> children of the root (no namespace) of minSdkVersion, default 1."""
+    result = 1
+    try:
+        for element in start_elements(manifest):
+            if element.depth != 2 or element.name != "uses-sdk" or element.namespace:
+                continue
+            attr = _first_attr(element, MIN_SDK_VERSION_ATTR)
+            if attr is None:
+                continue
+            if attr.vtype in _INT_TYPES:
+                value = _s32(attr.vdata)
+            elif attr.vtype == TYPE_STRING:
+                value = sdk_for_codename(element.string(attr.vdata))
+            else:
+                raise ManifestError("unsupported value type in minSdkVersion; only integer values supported")
+            result = max(result, value)
+    except XmlParserError as exc:
+        raise ManifestError(f"malformed binary AndroidManifest.xml: {exc}") from exc
+    return result
 
 
-def _events(manifest: bytes):
-    """(event, depth, parser) for each start tag; ManifestError if the XML is broken."""
-    parser = axml.AXMLParser(_xml_chunk(manifest))
-    if not parser.is_valid():
-        raise ManifestError("malformed binary AndroidManifest.xml")
-    depth = 0
-    for _ in range(_MAX_EVENTS):
-        event = next(parser)
-        if not parser.is_valid():
-            raise ManifestError("malformed binary AndroidManifest.xml")
-        if event == axml.END_DOCUMENT:
-            return
-        if event == axml.START_TAG:
-            depth += 1
-            yield depth, parser
-        elif event == axml.END_TAG:
-            depth -= 1
-    raise ManifestError("binary AndroidManifest.xml has too many elements")
+def _int_attribute(manifest: bytes, element_name: str, res_id: int) -> int | None:
+    """apksig getAttributeValueFromBinaryAndroidManifest: the first element so named (any depth)
+    carrying the attribute decides; None where apksig throws (absent, not an integer, malformed)."""
+    try:
+        for element in start_elements(manifest):
+            if element.name != element_name:
+                continue
+            attr = _first_attr(element, res_id)
+            if attr is not None:
+                return _s32(attr.vdata) if attr.vtype in _INT_TYPES else None
+    except XmlParserError:
+        return None
+    return None
 
 
 def read_sdk_levels(manifest: bytes) -> SdkLevels:
-    """minSdkVersion: the max over <uses-sdk> children of <manifest>, default 1, codenames mapped
-    (unreadable: min_sdk None and min_error says why); targetSdkVersion: the first one found,
-    else minSdkVersion; targetSandboxVersion: default 1."""
-    min_sdk = 1
-    target_sdk: int | None = None
-    sandbox: int | None = None
+    """minSdkVersion (unreadable: min_sdk None and min_error says why); targetSdkVersion, else
+    minSdkVersion, else 1; targetSandboxVersion, default 1."""
+    min_sdk: int | None = None
     min_error: str | None = None
     try:
-        for depth, parser in _events(manifest):
-            name = parser.name
-            for i in range(max(0, parser.getAttributeCount())):
-                rid = _attribute_resource_id(parser, i)
-                if rid not in (MIN_SDK_VERSION_ATTR, TARGET_SDK_VERSION_ATTR, TARGET_SANDBOX_VERSION_ATTR):
-                    continue
-                vtype = parser.getAttributeValueType(i)
-                if rid == MIN_SDK_VERSION_ATTR and name == "uses-sdk" and depth == 2 and not parser.namespace:
-                    if vtype in _INT_TYPES:
-                        min_sdk = max(min_sdk, _s32(parser.getAttributeValueData(i)))
-                    elif vtype == axml.TYPE_STRING:
-                        try:
-                            min_sdk = max(min_sdk, sdk_for_codename(parser.getAttributeValue(i)))
-                        except ManifestError as exc:
-                            min_error = min_error or str(exc)
-                    else:
-                        min_error = min_error or "unsupported value type in minSdkVersion"
-                elif rid == TARGET_SDK_VERSION_ATTR and name == "uses-sdk" and target_sdk is None:
-                    target_sdk = _s32(parser.getAttributeValueData(i)) if vtype in _INT_TYPES else -1
-                elif rid == TARGET_SANDBOX_VERSION_ATTR and name == "manifest" and sandbox is None:
-                    sandbox = _s32(parser.getAttributeValueData(i)) if vtype in _INT_TYPES else -1
+        min_sdk = _min_sdk(manifest)
     except ManifestError as exc:
-        return SdkLevels(min_sdk=None, target_sdk=None, target_sandbox=1, min_error=str(exc))
-    except Exception as exc:  # androguard on hostile bytes: any failure means "cannot read it"
-        return SdkLevels(min_sdk=None, target_sdk=None, target_sandbox=1,
-                         min_error=f"malformed binary AndroidManifest.xml: {type(exc).__name__}")
-    if target_sdk is None or target_sdk < 0:  # absent or not an integer: apksig falls back to minSdk
-        target_sdk = min_sdk if min_error is None else 1
-    if sandbox is None or sandbox < 0:
-        sandbox = 1
-    return SdkLevels(min_sdk=None if min_error else min_sdk, target_sdk=target_sdk,
-                     target_sandbox=sandbox, min_error=min_error)
+        min_error = str(exc)
+    except Exception as exc:  # noqa: BLE001 - hostile bytes: any failure means "cannot read it"
+        min_error = f"malformed binary AndroidManifest.xml: {type(exc).__name__}"
+    try:
+        target = _int_attribute(manifest, "uses-sdk", TARGET_SDK_VERSION_ATTR)
+        sandbox = _int_attribute(manifest, "manifest", TARGET_SANDBOX_VERSION_ATTR)
+    except Exception:  # noqa: BLE001
+        target = sandbox = None
+    if target is None:
+        target = min_sdk if min_sdk is not None else 1
+    return SdkLevels(min_sdk=min_sdk, target_sdk=target,
+                     target_sandbox=1 if sandbox is None else sandbox, min_error=min_error)
 
 
 def _s32(value: int) -> int:

@@ -200,7 +200,7 @@ def _prepare(state: _State, session: VerificationSession, min_sdk, max_sdk, idsi
 
 def _read_manifest(state: _State):
     from apkscan.archive import ArchiveError
-    from apkscan.signing.sdk_levels import read_sdk_levels  # androguard: imported when needed
+    from apkscan.signing.sdk_levels import read_sdk_levels
 
     archive = state.archive
     entry = archive.entry(MANIFEST)

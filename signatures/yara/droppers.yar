@@ -6,6 +6,8 @@ rule dropper_installs_bundled_apk
 {
     meta:
         id = "YARA_DROPPER_INSTALLS_APK"
+        kinds = "dex"
+        dex_scope = "strings"
         severity = "high"
         title = "Dropper code: installs an APK it carries or downloads"
         title_vi = "Mã phát tán (dropper): cài đặt một APK mang theo hoặc tải về"

@@ -6,6 +6,8 @@ rule gigabud_a
 {
     meta:
         id = "YARA_GIGABUD_A"
+        kinds = "dex"
+        dex_scope = "strings"
         severity = "critical"
         title = "Gigabud banking trojan code (Defender Gigabud.A strings)"
         title_vi = "Mã trojan ngân hàng Gigabud (chuỗi Gigabud.A của Defender)"
@@ -29,6 +31,8 @@ rule gigabud_screen_upload
 {
     meta:
         id = "YARA_GIGABUD_SCREEN_UPLOAD"
+        kinds = "dex"
+        dex_scope = "strings"
         severity = "critical"
         title = "Gigabud screen-recording upload code (Defender Gigabud.C/D strings)"
         title_vi = "Mã tải lên bản ghi màn hình của Gigabud (chuỗi Gigabud.C/D của Defender)"
@@ -54,6 +58,8 @@ rule gigabud_virbox_obfuscated
 {
     meta:
         id = "YARA_GIGABUD_D_STUB"
+        kinds = "dex"
+        dex_scope = "strings"
         severity = "critical"
         title = "Gigabud Virbox stub (Defender Gigabud.D strings)"
         title_vi = "Vỏ Virbox của Gigabud (chuỗi Gigabud.D của Defender)"
@@ -74,6 +80,8 @@ rule gigabud_spy_bankcard
 {
     meta:
         id = "YARA_GIGABUD_BANKCARD"
+        kinds = "dex"
+        dex_scope = "strings"
         severity = "critical"
         title = "Gigabud bank-card theft code (Defender Gigabud MTB / GigaBudRAT strings)"
         title_vi = "Mã đánh cắp thẻ ngân hàng của Gigabud (chuỗi Gigabud MTB / GigaBudRAT của Defender)"

@@ -4,6 +4,8 @@ rule golddigger_goldactivity
 {
     meta:
         id = "YARA_GOLDDIGGER_GOLDACTIVITY"
+        kinds = "dex manifest"
+        dex_scope = "strings"
         severity = "high"
         title = "GoldDigger class GoldActivity"
         title_vi = "Lớp GoldActivity của GoldDigger"
@@ -22,6 +24,7 @@ rule goldfactory_libstrategy
 {
     meta:
         id = "YARA_GOLDFACTORY_LIBSTRATEGY"
+        kinds = "entry_names"
         severity = "high"
         title = "Native library libstrategy.so (GoldDigger / Gigabud)"
         title_vi = "Thư viện gốc libstrategy.so (GoldDigger / Gigabud)"

@@ -8,6 +8,8 @@ rule hooking_framework_embedded
 {
     meta:
         id = "YARA_HOOKING_FRAMEWORK"
+        kinds = "entry_names elf dex"
+        dex_scope = "strings"
         severity = "medium"
         title = "Embedded hooking framework (Frida Gadget, Dobby or Pine)"
         title_vi = "Có nhúng bộ khung can thiệp mã (Frida Gadget, Dobby hoặc Pine)"
@@ -35,6 +37,8 @@ rule hooking_framework_in_banking_app
 {
     meta:
         id = "YARA_HOOKING_IN_BANKING_APP"
+        kinds = "entry_names elf dex"
+        dex_scope = "strings"
         severity = "critical"
         title = "Hooking framework inside a Vietnamese banking app"
         title_vi = "Bộ khung can thiệp mã nằm trong ứng dụng ngân hàng Việt Nam"

@@ -7,6 +7,7 @@ rule packer_jiagu
 {
     meta:
         id = "YARA_PACKER_JIAGU"
+        kinds = "entry_names"
         severity = "medium"
         title = "Packed with Qihoo 360 Jiagu"
         title_vi = "Được đóng gói bằng Qihoo 360 Jiagu"
@@ -27,6 +28,7 @@ rule packer_bangcle
 {
     meta:
         id = "YARA_PACKER_BANGCLE"
+        kinds = "entry_names"
         severity = "medium"
         title = "Packed with Bangcle (SecNeo) protection"
         title_vi = "Được đóng gói bằng Bangcle (SecNeo)"
@@ -49,6 +51,7 @@ rule packer_ijiami
 {
     meta:
         id = "YARA_PACKER_IJIAMI"
+        kinds = "entry_names"
         severity = "medium"
         title = "Packed with Ijiami"
         title_vi = "Được đóng gói bằng Ijiami"
@@ -68,6 +71,8 @@ rule packer_tencent_legu
 {
     meta:
         id = "YARA_PACKER_TENCENT"
+        kinds = "entry_names dex"
+        dex_scope = "strings"
         severity = "medium"
         title = "Packed with Tencent protection"
         title_vi = "Được đóng gói bằng bộ bảo vệ của Tencent"
@@ -87,6 +92,7 @@ rule packer_baidu_alibaba
 {
     meta:
         id = "YARA_PACKER_BAIDU_ALIBABA"
+        kinds = "entry_names"
         severity = "medium"
         title = "Packed with Baidu or Alibaba protection"
         title_vi = "Được đóng gói bằng bộ bảo vệ của Baidu hoặc Alibaba"
@@ -106,6 +112,7 @@ rule packer_apkprotect_dexprotector
 {
     meta:
         id = "YARA_PACKER_DEXPROTECTOR"
+        kinds = "entry_names"
         severity = "medium"
         title = "Packed with DexProtector or APKProtect"
         title_vi = "Được đóng gói bằng DexProtector hoặc APKProtect"

@@ -5,6 +5,7 @@ rule virbox_protector_libs
 {
     meta:
         id = "YARA_VIRBOX_PROTECTOR_LIBS"
+        kinds = "entry_names"
         severity = "high"
         title = "Virbox Protector native libraries (libv++ with libsandhook)"
         title_vi = "Thư viện gốc của Virbox Protector (libv++ cùng libsandhook)"
@@ -25,6 +26,7 @@ rule virbox_protector_elf
 {
     meta:
         id = "YARA_VIRBOX_PROTECTOR_ELF"
+        kinds = "elf"
         severity = "high"
         title = "Native library marked \"Virbox Protector\""
         title_vi = "Thư viện gốc mang dấu \"Virbox Protector\""
@@ -42,6 +44,8 @@ rule virbox_stub_dex
 {
     meta:
         id = "YARA_VIRBOX_STUB_DEX"
+        kinds = "dex manifest"
+        dex_scope = "strings"
         severity = "high"
         title = "Virbox stub class Lvirbox/StubApp; in the DEX code"
         title_vi = "Lớp vỏ Virbox Lvirbox/StubApp; trong mã DEX"

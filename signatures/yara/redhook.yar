@@ -5,6 +5,8 @@ rule redhook_mediaprojection_websocket
 {
     meta:
         id = "YARA_REDHOOK_SCREEN_WEBSOCKET"
+        kinds = "dex"
+        dex_scope = "strings"
         severity = "high"
         title = "Screen capture streamed over a WebSocket with Accessibility control (RedHook pattern)"
         title_vi = "Ghi màn hình truyền qua WebSocket kèm điều khiển bằng Trợ năng (kiểu RedHook)"

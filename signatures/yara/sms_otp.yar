@@ -5,6 +5,8 @@ rule sms_otp_harvesting
 {
     meta:
         id = "YARA_SMS_OTP_HARVESTING"
+        kinds = "dex"
+        dex_scope = "strings"
         severity = "high"
         title = "Reads incoming SMS, looks for OTP codes and has a network channel"
         title_vi = "Đọc tin nhắn SMS đến, tìm mã OTP và có kênh gửi dữ liệu ra mạng"

@@ -7,6 +7,8 @@ rule vn_bank_package_list
 {
     meta:
         id = "YARA_VN_BANK_TARGET_LIST"
+        kinds = "dex elf asset raw manifest"
+        dex_scope = "strings"
         severity = "medium"
         title = "Lists many Vietnamese banking app packages"
         title_vi = "Liệt kê nhiều gói ứng dụng ngân hàng Việt Nam"
