@@ -4,10 +4,17 @@
 The floor, measured in the same run with the same number of processes: read and SHA-256 every
 file, plus inflate every ZIP entry once (stdlib zlib) — the work no scanner can avoid.
 
-    python benchmarks/bench_batch.py --apps 200 --total-gb 5 --jobs 2 --workdir /tmp/apkscan-bench
+    python benchmarks/bench_batch.py --apps 200 --total-gb 4 --jobs 2 --workdir /tmp/apkscan-bench
     python benchmarks/bench_batch.py --big-apk-mb 150          # one large APK: peak memory per worker
 
 The phone dump is built once with the APK factory (`apkscan samples phone-dump`) and reused.
+Besides wall time, the CPU seconds (user + system, all processes) of both runs are reported: on a
+machine shared with other work they are steadier than wall time. ``--repeat N`` alternates the
+two measurements N times and keeps the best of each. Peak memory is the largest resident set of
+any apkscan process (the CLI or one of its workers), measured from a wrapper process so that the
+benchmark's own memory (e.g. building the dump) is not counted.
+
+See docs/benchmark.md for the figures and what they mean.
 """
 from __future__ import annotations
 
@@ -55,24 +62,42 @@ def floor_one(path: str) -> int:
     return inflated
 
 
-def measure_floor(files: list[Path], jobs: int) -> float:
+def _children_cpu() -> float:
+    u = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return u.ru_utime + u.ru_stime
+
+
+def measure_floor(files: list[Path], jobs: int) -> tuple[float, float]:
+    """(wall s, CPU s) of the floor over ``files`` with ``jobs`` processes."""
+    cpu0 = _children_cpu()
     started = time.monotonic()
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         list(pool.map(floor_one, [str(p) for p in files], chunksize=1))
-    return time.monotonic() - started
+    return time.monotonic() - started, _children_cpu() - cpu0
 
 
-def measure_apkscan(target: Path, jobs: int, out: Path) -> tuple[float, int, dict]:
-    apkscan = [sys.executable, "-m", "apkscan"]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+# Runs a command and prints the CPU seconds and the largest resident set (KiB) of its process tree
+# (Linux: RUSAGE_CHILDREN ru_maxrss is the maximum over the descendants that were waited for).
+_WRAPPER = ("import json, resource, subprocess, sys\n"
+            "rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
+            "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+            "print(json.dumps({'rc': rc.returncode, 'cpu': u.ru_utime + u.ru_stime, 'maxrss_kb': u.ru_maxrss,\n"
+            "                  'stderr': rc.stderr.decode('utf-8', 'replace')[-2000:]}))\n")
+
+
+def measure_apkscan(target: Path, jobs: int, out: Path) -> tuple[float, float, int, dict]:
+    """(wall s, CPU s, peak RSS MiB of any apkscan process, verdict summary)."""
+    cmd = [sys.executable, "-c", _WRAPPER, sys.executable, "-m", "apkscan", "scan", str(target),
+           "--jobs", str(jobs), "--format", "jsonl", "-o", str(out), "--no-progress", "--fail-on", "none"]
     started = time.monotonic()
-    proc = subprocess.run(apkscan + ["scan", str(target), "--jobs", str(jobs), "--format", "jsonl",
-                                     "-o", str(out), "--no-progress", "--fail-on", "none"],
-                          cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     wall = time.monotonic() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # largest single process
-    if proc.returncode not in (0, 1, 3):
-        sys.exit(f"apkscan failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    try:
+        usage = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        sys.exit(f"benchmark wrapper failed: {proc.stderr[-2000:]}")
+    if usage["rc"] not in (0, 1, 3):
+        sys.exit(f"apkscan failed ({usage['rc']}): {usage['stderr']}")
     verdicts: dict[str, int] = {}
     errors = 0
     for line in out.read_text().splitlines():
@@ -80,7 +105,7 @@ def measure_apkscan(target: Path, jobs: int, out: Path) -> tuple[float, int, dic
         if "verdict" in rec:
             verdicts[rec["verdict"]] = verdicts.get(rec["verdict"], 0) + 1
             errors += rec.get("status") == "error"
-    return wall, max(peak_kb, before) // 1024, {"verdicts": verdicts, "errors": errors}
+    return wall, usage["cpu"], usage["maxrss_kb"] // 1024, {"verdicts": verdicts, "errors": errors}
 
 
 def build_big_apk(path: Path, size_mb: int, seed: int) -> None:
@@ -104,6 +129,7 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/apkscan-bench"))
     ap.add_argument("--big-apk-mb", type=int, default=0, help="instead: benchmark one APK of this size")
+    ap.add_argument("--repeat", type=int, default=1, help="alternate the two measurements N times, keep the best")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     from apkscan.samples.phone_dump import build_phone_dump
@@ -129,11 +155,17 @@ def main() -> None:
         with open(p, "rb") as f:
             while f.read(1 << 24):
                 pass
-    floor = measure_floor(files, jobs)
-    wall, peak_mb, summary = measure_apkscan(target, jobs, args.workdir / "bench.jsonl")
+    floors, scans = [], []
+    for _ in range(max(1, args.repeat)):
+        floors.append(measure_floor(files, jobs))
+        scans.append(measure_apkscan(target, jobs, args.workdir / "bench.jsonl"))
+    floor, floor_cpu = min(f[0] for f in floors), min(f[1] for f in floors)
+    wall, cpu = min(s[0] for s in scans), min(s[1] for s in scans)
+    peak_mb, summary = max(s[2] for s in scans), scans[-1][3]
     report = {
-        "files": len(files), "bytes": total, "jobs": jobs,
+        "files": len(files), "bytes": total, "jobs": jobs, "cpus": os.cpu_count(), "repeat": max(1, args.repeat),
         "floor_s": round(floor, 2), "apkscan_s": round(wall, 2), "ratio": round(wall / floor, 2),
+        "floor_cpu_s": round(floor_cpu, 2), "apkscan_cpu_s": round(cpu, 2), "cpu_ratio": round(cpu / floor_cpu, 2),
         "apkscan_MBps": round(total / wall / 1e6, 1), "peak_rss_per_process_MB": peak_mb, **summary,
     }
     print(json.dumps(report, indent=2))

@@ -45,9 +45,9 @@ def main(target: str, test_one_input: Callable[[bytes], None], seeds: Callable[[
         folder = _corpus_dir(target)
         _seed(folder, seeds())
         argv.append(str(folder))
-    else:
+    else:  # a missing path is a corpus folder to create; an existing file is an input to replay
         for p in positional:
-            if Path(p).is_dir():
+            if Path(p).is_dir() or not Path(p).exists():
                 _seed(Path(p), seeds())
     # Each input is tiny; a hostile one may legitimately take a second (YARA, RSA).
     if not any(a.startswith("-timeout=") for a in argv):

@@ -60,3 +60,19 @@ def sample_trust(sample_set, tmp_path_factory):
                                    "--trust-file", str(trust)])
     assert res.exit_code == 0, res.output
     return trust
+
+
+_SUMMARY: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def summary():
+    """Append a line to the run's closing summary (e.g. a conformance count), printed even with -q."""
+    return _SUMMARY.append
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _SUMMARY:
+        terminalreporter.section("apkscan measurements")
+        for line in _SUMMARY:
+            terminalreporter.write_line(line)

@@ -45,7 +45,9 @@ MAX_LOCATIONS = 10
 _URL = r"(?:https?|wss?|ftp)://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]{1,2048}"
 URL_RE = re.compile(_URL, re.I)
 # Host names: dot-separated labels (RFC 1035), alphabetic TLD of 2..24 characters.
-_HOST = r"(?<![A-Za-z0-9\-.])(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9\-]{1,23}(?![A-Za-z0-9\-])"
+# The lookahead (a "." reachable through label characters) is implied by the rest: it only makes
+# words without a dot fail at once instead of after backtracking through their labels.
+_HOST = r"(?<![A-Za-z0-9\-.])(?=[A-Za-z0-9\-]*\.)(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9\-]{1,23}(?![A-Za-z0-9\-])"
 HOST_RE = re.compile(_HOST)
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IP = rf"(?<![0-9.]){_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}(?![0-9]|\.[0-9])"
@@ -59,6 +61,7 @@ PRINTABLE_RUN_B = re.compile(rb"[\x20-\x7e]{6,}")
 # Telegram Bot API token: "<bot id>:<35-character secret>" (core.telegram.org/bots/api#authorizing-your-bot)
 _TG = r"(?<![A-Za-z0-9_\-:])[0-9]{8,10}:[A-Za-z0-9_\-]{35}(?![A-Za-z0-9_\-])"
 TG_RE = re.compile(_TG)
+_TG_TAIL_RE = re.compile(r":[A-Za-z0-9_\-]{35}(?![A-Za-z0-9_\-])")
 FIREBASE_SUFFIXES = (".firebaseio.com", ".firebaseapp.com", ".web.app", ".firebasestorage.app",
                      "firebasestorage.googleapis.com", ".cloudfunctions.net")
 TELEGRAM_API_HOST = "api.telegram.org"
@@ -156,19 +159,21 @@ def _looks_like_version(ip: str) -> bool:
     return all(int(part) < 32 for part in ip.split("."))
 
 
-# The authority of a URL_RE match: after "scheme://", up to the first "/", "?" or "#".
-_NETLOC_RE = re.compile(r"[^/?#]*")
+# A plain authority after "scheme://": host, then ":port" or not, up to "/", "?", "#" or the end.
+_PLAIN_NETLOC_RE = re.compile(r"([^/?#@\[\]%:]*)(?::[^/?#@\[\]%]*)?")
 
 
+@lru_cache(maxsize=1 << 14)
 def _host_of(url: str) -> str | None:
     """``urlsplit(url).hostname`` for a URL_RE match. The common authority, ``host[:port]``, is
     split here (urlsplit costs ~10 us a call, and a DEX holds thousands of URLs); anything with
     userinfo, brackets or a zone id goes through urlsplit itself."""
     sep = url.find("://")
     if sep > 0:
-        netloc = _NETLOC_RE.match(url, sep + 3).group()
-        if not any(c in netloc for c in "@[]%"):
-            host = netloc.partition(":")[0]
+        m = _PLAIN_NETLOC_RE.match(url, sep + 3)
+        end = m.end()
+        if end == len(url) or url[end] in "/?#":
+            host = m.group(1)
             return host.lower() if host else None
     try:
         return urlsplit(url).hostname
@@ -211,22 +216,27 @@ def _add_all(table: dict[str, set[str]], values: Iterable[str], path: str) -> No
 
 
 def extract_from_strings(strings: Iterable[str], path: str, seen: Collected) -> None:
-    """One item per DEX string or binary string literal. Only items with a "." can hold a URL,
-    host or IP, only items with ":" a bot token: the patterns run on those few, joined by newlines
-    (so no match spans two strings)."""
+    """One item per DEX string or binary string literal. Each pattern runs only on the items that
+    can hold a match, joined by newlines (so no match spans two strings): URLs need "://",
+    hosts a ".", IPs three dots, bot tokens ":" and 35 token characters."""
     strings = strings if isinstance(strings, (list, tuple)) else list(strings)
-    dotted = "\n".join([x for x in strings if "." in x])
+    dotted = [x for x in strings if "." in x]
     if dotted:
-        urls = list(dict.fromkeys(URL_RE.findall(dotted)))
+        urls = list(dict.fromkeys(URL_RE.findall("\n".join([x for x in dotted if "://" in x]))))
         if urls:
             _add_all(seen.urls, urls, path)
             _add_all(seen.url_hosts, filter(None, map(_host_of, urls)), path)
-        _add_all(seen.hosts, map(str.lower, HOST_RE.findall(dotted)), path)
-        _add_all(seen.ips, IP_RE.findall(dotted), path)
-        _add_all(seen.ip_literals, [ip for ip, port in IP_ALONE_RE.findall(dotted)
-                                    if port or not _looks_like_version(ip)], path)
-    colon = "\n".join([x for x in strings if ":" in x])
-    if colon:
+        _add_all(seen.hosts, map(str.lower, HOST_RE.findall("\n".join(dotted))), path)
+        ip_text = "\n".join([x for x in dotted if x.count(".") >= 3])
+        if ip_text:
+            _add_all(seen.ips, IP_RE.findall(ip_text), path)
+            _add_all(seen.ip_literals, [ip for ip, port in IP_ALONE_RE.findall(ip_text)
+                                        if port or not _looks_like_version(ip)], path)
+    # a token needs ":" then 35 secret characters: that tail has a literal first character, so it
+    # is found at C speed in the whole text; TG_RE then runs on the few strings holding it
+    text = "\n".join(strings)
+    if _TG_TAIL_RE.search(text):
+        colon = "\n".join([x for x in strings if _TG_TAIL_RE.search(x)])
         _add_all(seen.tokens, TG_RE.findall(colon), path)
 
 

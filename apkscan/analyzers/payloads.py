@@ -68,14 +68,24 @@ DEX_LOADER_STRINGS = {
 DEXFILE_TYPE = "Ldalvik/system/DexFile;"
 
 
+def byte_histogram(data: bytes) -> list[int]:
+    """Count of each byte value. Pillow (a dependency, for icons) counts them in one C pass: the
+    histogram of a one-row 8-bit greyscale image, ~50x faster than 256 bytes.count passes."""
+    try:
+        from PIL import Image
+
+        return Image.frombytes("L", (len(data), 1), bytes(data)).histogram()
+    except (ImportError, ValueError, MemoryError):
+        return [data.count(b.to_bytes(1, "little")) for b in range(256)]
+
+
 def shannon_entropy(data: bytes) -> float:
-    """Bits per byte over ``data`` (bytes.count runs in C: 256 passes over at most 256 KiB)."""
+    """Bits per byte over ``data`` (at most ENTROPY_SAMPLE bytes are passed)."""
     n = len(data)
     if not n:
         return 0.0
     ent = 0.0
-    for b in range(256):
-        c = data.count(b.to_bytes(1, "little"))
+    for c in byte_histogram(data):
         if c:
             p = c / n
             ent -= p * math.log2(p)

@@ -155,7 +155,7 @@ def _save(rules: "yara.Rules", target: Path) -> None:
 
 
 _lock = threading.RLock()
-_memo: dict[str, RuleSet] = {}
+_memo: dict = {}  # rules sha256 -> RuleSet, and ("dirs", folders, use_cache) -> RuleSet
 
 
 def _load_or_compile(files: list[tuple[str, Path]], sha: str, use_cache: bool) -> tuple["yara.Rules", bool]:
@@ -172,16 +172,21 @@ def _load_or_compile(files: list[tuple[str, Path]], sha: str, use_cache: bool) -
 
 
 def load_rules(rules_dirs: Iterable[str] = (), use_cache: bool = True) -> RuleSet:
-    """The compiled rule set; memoised per process, cached on disk across processes."""
-    files = rule_files(tuple(rules_dirs))
+    """The compiled rule set; memoised per process, cached on disk across processes. The rule
+    files are listed and hashed once per process and set of folders (every APK of a batch asks
+    again); ``_memo.clear()`` forgets both memos, e.g. after editing rules in a long-lived process."""
+    dirs_key = ("dirs", tuple(str(d) for d in rules_dirs), use_cache)
+    found = _memo.get(dirs_key)
+    if found is not None:
+        return found
+    files = rule_files(dirs_key[1])
     sha = _digest(files)
     with _lock:
-        if sha in _memo:
-            return _memo[sha]
-        rules, from_cache = _load_or_compile(files, sha, use_cache)
-        result = RuleSet(rules, sha, tuple(ns for ns, _ in files), from_cache, tuple(files))
-        _memo[sha] = result
-        return result
+        if sha not in _memo:
+            rules, from_cache = _load_or_compile(files, sha, use_cache)
+            _memo[sha] = RuleSet(rules, sha, tuple(ns for ns, _ in files), from_cache, tuple(files))
+        _memo[dirs_key] = _memo[sha]
+        return _memo[sha]
 
 
 def _rule_kinds(meta: Mapping[str, object]) -> tuple[frozenset[str], bool]:

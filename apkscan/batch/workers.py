@@ -61,6 +61,17 @@ def _worker_main(conn: Connection, config: ScanConfig, memory_mb: int | None, sc
             return
 
 
+def _task_bytes(task: Task) -> int:
+    """Bytes on disk of an app (its APK or bundle, plus split APKs): the scan costs about that."""
+    total = 0
+    for path in (task.candidate.path, *task.candidate.splits):
+        try:
+            total += os.path.getsize(path)
+        except OSError:
+            pass
+    return total
+
+
 def scan_task(task: Task, config: ScanConfig) -> ScanResult:
     from apkscan.scan import scan_candidate
 
@@ -102,9 +113,15 @@ class _Worker:
 def run_pool(tasks: Sequence[Task], config: ScanConfig, *, jobs: int, time_limit_s: float,
              memory_mb: int | None, on_failure: Callable[[Task, str, str], ScanResult],
              scan_func=scan_task) -> Iterator[tuple[int, ScanResult]]:
-    """Yield (task index, result) as each APK finishes, in completion order."""
+    """Yield (task index, result) as each APK finishes, in completion order. The biggest apps
+    are handed out first, so that no large one is left running alone at the end of the batch."""
     ctx = mp.get_context("fork" if hasattr(os, "fork") else "spawn")
-    pending = list(reversed(tasks))
+    if ctx.get_start_method() == "fork":
+        from apkscan.batch.preload import preload
+
+        preload(config)
+    # pop() takes from the end: the largest first, equal sizes in input order
+    pending = sorted(tasks, key=lambda t: (_task_bytes(t), -t.index))
     workers = [_Worker(ctx, config, memory_mb, scan_func) for _ in range(max(1, min(jobs, len(tasks))))]
     try:
         while pending or any(w.task for w in workers):

@@ -29,15 +29,14 @@ def verification_record(path: str, result) -> dict:
 
 
 def _verify(path: str, min_sdk, max_sdk, idsig):
-    from apkscan.model import SigningIssue, SigningResult
+    from apkscan.model import SigningResult
     from apkscan.signing import verify_apk
+    from apkscan.signing.issues import make
 
     try:
         return verify_apk(path, min_sdk=min_sdk, max_sdk=max_sdk, idsig_path=idsig)
     except Exception as exc:  # noqa: BLE001 - verify_apk should not raise; one APK never stops the batch
-        return SigningResult(verified=None, issues=(SigningIssue(
-            "UNEXPECTED_EXCEPTION", f"An unexpected exception was caught when verifying the signature: "
-                                    f"{type(exc).__name__}: {exc}"),))
+        return SigningResult(verified=None, issues=(make("UNEXPECTED_EXCEPTION", f"{type(exc).__name__}: {exc}"),))
 
 
 def render_text(rec: dict) -> str:

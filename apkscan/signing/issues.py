@@ -6,6 +6,9 @@ apksig's order. Names marked "apkscan" are not apksig issues (limits of this too
 """
 from __future__ import annotations
 
+import functools
+import re
+
 from apkscan.model import SigningIssue
 
 ISSUES: dict[str, str] = {
@@ -165,3 +168,53 @@ def make(name: str, *params, scheme: str | None = None) -> SigningIssue:
         except (IndexError, ValueError, TypeError, KeyError):
             message = template
     return SigningIssue(name=name, message=message, scheme=scheme)
+
+
+# Issues that name a ZIP entry, and the index of that parameter (apksig's parameter order).
+ENTRY_PARAMETER = {
+    "JAR_SIG_DUPLICATE_ZIP_ENTRY": 0,
+    "JAR_SIG_MISSING_ZIP_ENTRY_REFERENCED_IN_MANIFEST": 0,
+    "JAR_SIG_NO_ZIP_ENTRY_DIGEST_IN_MANIFEST": 0,
+    "JAR_SIG_NO_ZIP_ENTRY_DIGEST_IN_SIG_FILE": 0,
+    "JAR_SIG_ZIP_ENTRY_NOT_SIGNED": 0,
+    "JAR_SIG_ZIP_ENTRY_DIGEST_DID_NOT_VERIFY": 0,
+    "JAR_SIG_MANIFEST_SECTION_DIGEST_DID_NOT_VERIFY": 0,
+    "JAR_SIG_UNPROTECTED_ZIP_ENTRY": 0,
+    "JAR_SIG_ZIP_ENTRY_SIGNERS_MISMATCH": 2,
+}
+_PREFIXES = re.compile(r"^(?:\(ignored signer\) )?(?:JAR signer [^:]*: )?")
+_FIELD = re.compile(r"\{(\d+)(?::[^}]*)?\}")
+
+
+@functools.lru_cache(maxsize=None)
+def _template_pattern(name: str) -> re.Pattern | None:
+    template = ISSUES.get(name)
+    if template is None:
+        return None
+    parts, pos, seen = [], 0, set()
+    for m in _FIELD.finditer(template):
+        parts.append(re.escape(template[pos:m.start()].replace("{{", "{").replace("}}", "}")))
+        index = int(m.group(1))
+        parts.append(f"(?P<p{index}>.*?)" if index not in seen else ".*?")
+        seen.add(index)
+        pos = m.end()
+    parts.append(re.escape(template[pos:].replace("{{", "{").replace("}}", "}")))
+    return re.compile("".join(parts) + r"\Z", re.DOTALL)
+
+
+def parameter(issue: SigningIssue, index: int) -> str | None:
+    """Parameter ``index`` of an issue made by ``make`` (e.g. the entry an issue is about), read
+    back from its message; None when the message does not follow the taxonomy's template."""
+    pattern = _template_pattern(issue.name)
+    if pattern is None:
+        return None
+    m = pattern.match(_PREFIXES.sub("", issue.message, count=1))
+    if m is None:
+        return None
+    return m.groupdict().get(f"p{index}")
+
+
+def entry_of(issue: SigningIssue) -> str | None:
+    """The ZIP entry an issue is about, if it names one."""
+    index = ENTRY_PARAMETER.get(issue.name)
+    return None if index is None else parameter(issue, index)

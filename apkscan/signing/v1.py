@@ -79,6 +79,10 @@ class V1Result:
     warnings: tuple[SigningIssue, ...]
     apk_signed_scheme_ids: tuple[int, ...]  # X-Android-APK-Signed ids over all .SF files
     extracted_certificates: tuple[Signer, ...] = ()  # every certificate seen in the blocks: NOT proof
+    # per verified signer, the algorithms its protection rests on for [min_sdk, max_sdk]:
+    # {cert_sha256, signature_algorithm ("SHA1withRSA"), signature_digest ("SHA-1"),
+    #  content_digests: the .SF-over-MANIFEST.MF and MANIFEST.MF-over-entries digests checked}
+    algorithms: tuple[dict, ...] = ()
 
 
 _HASHLIB = {"MD5": "md5", "SHA-1": "sha1", "SHA-224": "sha224", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
@@ -172,6 +176,9 @@ class _JarSigner:
         self.digest_errors: list[SigningIssue] = []
         self.digest_warnings: list[SigningIssue] = []
         self.digest_failure: Exception | None = None
+        self.signature_algorithm: str | None = None  # of the SignerInfo that verified
+        self.signature_digest: str | None = None
+        self.sf_digests: set[str] = set()  # digests of MANIFEST.MF (or its sections) checked
 
     def error(self, name: str, *params) -> None:
         self.errors.append(issue(name, *params, signer=self.name))
@@ -211,6 +218,7 @@ class V1Verifier:
         self._entry_errors: dict[str, Exception] = {}
         self._collect = False
         self._lfh_checked: set[int] = set()
+        self._entry_digest_algs: set[str] = set()  # MANIFEST.MF digest algorithms checked over entries
         self._result: V1Result | None = None
         try:
             self._prepare()
@@ -438,6 +446,12 @@ class V1Verifier:
                 return
             if cert is not None and first_verified is None:
                 first_verified = cert
+                digest_oid, sig_oid = signer_info.digest_algorithm.oid, signer_info.signature_algorithm.oid
+                signer.signature_digest = pkcs7.DIGEST_OID_TO_JCA.get(digest_oid, digest_oid)
+                try:
+                    signer.signature_algorithm = pkcs7.jca_signature_algorithm(digest_oid, sig_oid)
+                except Exception:  # noqa: BLE001 - it verified, so the name is known; never fail over a label
+                    signer.signature_algorithm = pkcs7.OID_NAMES.get(sig_oid, sig_oid)
         if first_verified is None:
             signer.error("JAR_SIG_DID_NOT_VERIFY", signer.block_name, signer.sf_name)
             return
@@ -539,6 +553,7 @@ class V1Verifier:
             if not expected:
                 warnings.append(issue("JAR_SIG_NO_MANIFEST_DIGEST_IN_SIG_FILE", signer.sf_name, signer=signer.name))
             for alg, digest in expected:
+                signer.sf_digests.add(alg)
                 actual = _digest(alg, self._manifest_bytes)
                 if actual != digest:
                     warnings.append(issue("JAR_SIG_ZIP_ENTRY_DIGEST_DID_NOT_VERIFY", MANIFEST_ENTRY_NAME, alg,
@@ -547,6 +562,7 @@ class V1Verifier:
             if not signtool:
                 main_section = self._manifest_main
                 for alg, digest in digests_to_verify(main, "-Digest-Manifest-Main-Attributes", self._min, self._max):
+                    signer.sf_digests.add(alg)
                     actual = _digest(alg, main_section.bytes_of(self._manifest_bytes))
                     if actual != digest:
                         err("JAR_SIG_MANIFEST_MAIN_SECTION_DIGEST_DID_NOT_VERIFY", alg, signer.sf_name,
@@ -588,6 +604,7 @@ class V1Verifier:
         if signtool and size >= 2 and data[start + size - 1] == 0x0A and data[start + size - 2] == 0x0A:
             size -= 1  # signtool digested the section without the final blank line
         for alg, digest in expected:
+            signer.sf_digests.add(alg)
             actual = _digest(alg, data[start : start + size])
             if actual != digest:
                 err("JAR_SIG_MANIFEST_SECTION_DIGEST_DID_NOT_VERIFY", name, alg, signer.sf_name,
@@ -694,6 +711,7 @@ class V1Verifier:
                 continue
             actual = self._entry_digests(name, e, expected)
             for alg, digest in expected:
+                self._entry_digest_algs.add(alg)
                 if actual[alg] != digest:
                     self._errors.append(issue("JAR_SIG_ZIP_ENTRY_DIGEST_DID_NOT_VERIFY", name, alg,
                                               MANIFEST_ENTRY_NAME, _b64(actual[alg]), _b64(digest)))
@@ -744,8 +762,18 @@ class V1Verifier:
                 if value is not None:
                     ids.extend(i for i in parse_apk_signed_ids(value) if i not in ids)
         verified = verified and not issues
+        algorithms: list[dict] = []
         if verified:
-            verified_signers = [describe_certificate(s.certificate) for s in self._signers if not s.ignored]
+            live = [s for s in self._signers if not s.ignored]
+            verified_signers = [describe_certificate(s.certificate) for s in live]
+            for s, described in zip(live, verified_signers):
+                algorithms.append({
+                    "scheme": "v1",
+                    "cert_sha256": described.cert_sha256,
+                    "signature_algorithm": s.signature_algorithm,
+                    "signature_digest": s.signature_digest,
+                    "content_digests": sorted(s.sf_digests | self._entry_digest_algs),
+                })
         return V1Result(
             present=self._present,
             verified=verified,
@@ -754,4 +782,5 @@ class V1Verifier:
             warnings=tuple(warnings),
             apk_signed_scheme_ids=tuple(sorted(ids)),
             extracted_certificates=tuple(extracted.values()),
+            algorithms=tuple(algorithms),
         )

@@ -30,6 +30,7 @@ from apkscan.signing import v3 as v3_mod
 from apkscan.signing.certs import signer_from_der
 from apkscan.signing.digests import ContentDigester
 from apkscan.signing.issues import make
+from apkscan.signing.result import VerificationResult
 from apkscan.signing.scheme_block import SchemeResult, check_integrity
 
 SDK_N, SDK_O, SDK_P, SDK_T = 24, 26, 28, 33
@@ -386,7 +387,7 @@ def _build_result(state: _State, out: _Outcome) -> SigningResult:
     v1_present = getattr(v1, "present", None) if v1 is not None else state.v1_present_by_name
     found = set(state.blocks_present) | ({"v1"} if v1_present else set())
     present = [name for name in ("v1", "v2", "v3", "v3.1", "v4", "stamp") if name in found]
-    return SigningResult(
+    return VerificationResult(
         verified=verified,
         schemes=tuple(schemes),
         signers=signers,
@@ -395,7 +396,30 @@ def _build_result(state: _State, out: _Outcome) -> SigningResult:
         lineage=lineage,
         blocks_present=tuple(present),
         extracted_certificates=_extracted(state, out),
+        algorithms=_algorithms(out) if verified else (),
     )
+
+
+def _algorithms(out: _Outcome) -> tuple[dict, ...]:
+    """What each verified scheme's signers rest on (apkscan.signing.result explains the shape)."""
+    found: list[dict] = []
+    v1 = out.v1_result
+    if v1 is not None and v1.verified:
+        found.extend(getattr(v1, "algorithms", ()))
+    for name in ("v2", "v3", "v3.1"):
+        result = out.verified_schemes.get(name)
+        for signer in result.signers if result is not None else ():
+            if signer.cert is None:
+                continue
+            for alg in signer.verified_algorithms:
+                found.append({
+                    "scheme": name,
+                    "cert_sha256": hashlib.sha256(signer.cert).hexdigest(),
+                    "signature_algorithm": alg.name,
+                    "signature_digest": alg.hash_name.upper().replace("SHA", "SHA-"),
+                    "content_digests": [alg.digest],
+                })
+    return tuple(found)
 
 
 def _signers(out: _Outcome) -> tuple[Signer, ...]:
