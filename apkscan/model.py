@@ -209,6 +209,9 @@ class SigningResult:
     lineage: tuple[Mapping[str, Any], ...] = ()  # proof-of-rotation: [{cert_sha256, flags...}] oldest first
     blocks_present: tuple[str, ...] = ()  # schemes found in the APK, verified or not
     extracted_certificates: tuple[Signer, ...] = ()  # certificates seen, NOT proof of anything
+    # per verified scheme and signer: the signature and digest algorithms its protection rests on
+    # {"scheme", "cert_sha256", "signature_algorithm", "signature_digest", "content_digests"}
+    algorithms: tuple[Mapping[str, Any], ...] = ()
 
     def to_dict(self) -> dict:
         return {
@@ -220,6 +223,7 @@ class SigningResult:
             "lineage": [dict(x) for x in self.lineage],
             "blocks_present": list(self.blocks_present),
             "extracted_certificates": [s.to_dict() for s in self.extracted_certificates],
+            "algorithms": [dict(a) for a in self.algorithms],
         }
 
 

@@ -51,6 +51,7 @@ def _signing(d: dict | None) -> SigningResult | None:
         warnings=tuple(_issue(i) for i in d.get("warnings", ())),
         lineage=tuple(d.get("lineage", ())), blocks_present=tuple(d.get("blocks_present", ())),
         extracted_certificates=tuple(_signer(s) for s in d.get("extracted_certificates", ())),
+        algorithms=tuple(d.get("algorithms", ())),
     )
 
 

@@ -25,7 +25,7 @@ def _rows(corpus):
     return [json.loads(line) for line in (corpus / "expected.jsonl").read_text().splitlines() if line.strip()]
 
 
-def test_signing_conformance(signing_corpus):
+def test_signing_conformance(signing_corpus, summary):
     rows = _rows(signing_corpus)
     assert len(rows) == 369
     default_ok = ranges_ok = ranges_total = certs_ok = certs_total = 0
@@ -65,10 +65,10 @@ def test_signing_conformance(signing_corpus):
                 certs_ok += 1
             else:
                 unexpected.append(f"{name} signers: apksigner {reported}, ours {ours}")
-    print(f"\nsigning conformance: {default_ok}/{len(rows)} default, {ranges_ok}/{ranges_total} ranges, "
-          f"{certs_ok}/{certs_total} signer sets")
+    summary(f"signing conformance (../shared/corpus/signing): {default_ok}/{len(rows)} default, "
+            f"{ranges_ok}/{ranges_total} ranges, {certs_ok}/{certs_total} signer sets")
     for line in residual_seen:
-        print("  residual:", line)
+        summary(f"  residual: {line}")
     assert not unexpected, "\n".join(unexpected)
 
 

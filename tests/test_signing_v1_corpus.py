@@ -48,7 +48,7 @@ def _cases(row):
         yield f"min={r['min_sdk']} max={r['max_sdk']}", r["min_sdk"], r["max_sdk"], r
 
 
-def test_v1_verdicts_match_apksig(signing_corpus):
+def test_v1_verdicts_match_apksig(signing_corpus, summary):
     checked = agreed = 0
     failures = []
     for row in _rows(signing_corpus):
@@ -75,7 +75,7 @@ def test_v1_verdicts_match_apksig(signing_corpus):
                     agreed += 1
                 else:
                     failures.append(f"{row['file']} [{label}] expected {expected} got {result.verified} {names}")
-    print(f"\nv1 corpus agreement: {agreed}/{checked}")
+    summary(f"v1 (JAR) verifier vs apksig on the corpus: {agreed}/{checked}")
     assert checked > 180  # the corpus has 178 v1 rows plus their SDK ranges
     assert not failures, "\n".join(failures)
 

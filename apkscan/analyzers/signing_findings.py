@@ -2,7 +2,7 @@
 
 Texts and default severities: signatures/findings/signing.json; publicly known keys:
 signatures/known_keys.json. The verification itself is apkscan.signing; this only reads its
-result (SigningResult, plus ``algorithms`` of apkscan.signing.result.VerificationResult).
+result (SigningResult, and its ``algorithms``).
 
 Everything about a signer (test key, weak key, digests, validity) is said of VERIFIED signers
 only: a certificate whose signature does not verify proves nothing, and is reported as such.

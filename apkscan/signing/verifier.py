@@ -30,7 +30,7 @@ from apkscan.signing import v3 as v3_mod
 from apkscan.signing.certs import signer_from_der
 from apkscan.signing.digests import ContentDigester
 from apkscan.signing.issues import make
-from apkscan.signing.result import VerificationResult
+
 from apkscan.signing.scheme_block import SchemeResult, check_integrity
 
 SDK_N, SDK_O, SDK_P, SDK_T = 24, 26, 28, 33
@@ -387,7 +387,7 @@ def _build_result(state: _State, out: _Outcome) -> SigningResult:
     v1_present = getattr(v1, "present", None) if v1 is not None else state.v1_present_by_name
     found = set(state.blocks_present) | ({"v1"} if v1_present else set())
     present = [name for name in ("v1", "v2", "v3", "v3.1", "v4", "stamp") if name in found]
-    return VerificationResult(
+    return SigningResult(
         verified=verified,
         schemes=tuple(schemes),
         signers=signers,
