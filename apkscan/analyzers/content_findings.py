@@ -3,16 +3,13 @@ where a finding points inside nested payloads, and the finding texts from
 signatures/findings/content.json (one source for reports, `apkscan explain` and SARIF)."""
 from __future__ import annotations
 
-import json
 import os
 import re
-from functools import lru_cache
 from typing import Any, Mapping
 
-from apkscan.datafiles import signatures_dir
-from apkscan.model import SEVERITY_RANK, Finding
+from apkscan.analyzers.catalog_finding import catalog_finding
+from apkscan.model import Finding
 
-CATALOGUE_FILE = ("findings", "content.json")
 
 _CLASSES_DEX = re.compile(r"classes\d*\.dex")
 _NATIVE_LIB = re.compile(r"lib/[^/]+/.+\.so")
@@ -70,13 +67,6 @@ def display_base(ctx: Any) -> str:
     return display or os.path.basename(str(getattr(ctx, "path", "") or "")) or "input.apk"
 
 
-@lru_cache(maxsize=1)
-def catalogue() -> Mapping[str, Mapping[str, str]]:
-    path = signatures_dir().joinpath(*CATALOGUE_FILE)
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {k: v for k, v in data.items() if not k.startswith("_")}
-
-
 def make_finding(
     finding_id: str,
     source: str,
@@ -85,21 +75,7 @@ def make_finding(
     severity: str | None = None,
 ) -> Finding:
     """A Finding whose texts come from the catalogue; ``severity`` overrides the catalogue's."""
-    entry = catalogue().get(finding_id, {})
-    sev = severity or entry.get("severity", "info")
-    if sev not in SEVERITY_RANK:
-        sev = "info"
-    return Finding(
-        id=finding_id,
-        severity=sev,
-        title=entry.get("title", finding_id),
-        title_vi=entry.get("title_vi", ""),
-        description=entry.get("description", ""),
-        description_vi=entry.get("description_vi", ""),
-        evidence=dict(evidence or {}),
-        source=source,
-        path=path,
-    )
+    return catalog_finding(finding_id, source, evidence, path=path, severity=severity)
 
 
 def printable(data: bytes, limit_bytes: int = 96) -> str:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import time
 from typing import Iterator, Sequence
 
 from apkscan.batch.workers import Task, run_pool, scan_task

@@ -1,7 +1,6 @@
 """`apkscan adb OUTDIR`: acquire third-party apps from a connected phone (read-only), then scan them."""
 from __future__ import annotations
 
-import json
 import os
 import sys
 from dataclasses import replace
