@@ -51,3 +51,18 @@ def test_tampered_namespace_uri_still_renders():
     assert facts.package and facts.manifest_xml and "<manifest" in facts.manifest_xml
     assert not any(p.startswith("AXML_RENDER_FAILED") for p in facts.manifest_problems)
     assert parse_xml_resource(archive, "res/xml/x.xml") is not None
+
+
+def test_attribute_name_ending_in_newline_still_renders():
+    """Found by atheris (fuzz/fuzz_manifest.py): an attribute name string ending in a newline
+    passed the name check (regex "$" matches before a final newline) and lxml refused it, so the
+    manifest text vanished from the report and from YARA's view."""
+    from apkscan.manifest import extract_facts, parse_xml_resource
+
+    base = next(m for m in MANIFESTS if b"\x18\x18platformBuildVersionCode\x00" in m)
+    broken = base.replace(b"\x18\x18platformBuildVersionCode\x00", b"\x18\x18platformBuildVersionCod\n\x00", 1)
+    archive = ft.MemoryArchive({"AndroidManifest.xml": broken, "res/xml/x.xml": broken})
+    facts = extract_facts(archive)
+    assert facts.package and facts.manifest_xml and "platformBuildVersionCod_=" in facts.manifest_xml
+    assert not any(p.startswith("AXML_RENDER_FAILED") for p in facts.manifest_problems)
+    assert parse_xml_resource(archive, "res/xml/x.xml") is not None

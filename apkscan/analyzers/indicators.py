@@ -264,7 +264,8 @@ MIN_RUN = 6  # as PRINTABLE_RUN_B
 def candidate_runs(data: bytes) -> list[bytes]:
     """The printable runs of ``data`` (as PRINTABLE_RUN_B finds them) that contain "://" or a
     "."/":" between word characters, in file order."""
-    data = bytes(data)
+    if not isinstance(data, (bytes, bytearray)):
+        data = bytes(data)
     classes = data.translate(_CLASS_TABLE)
     runs: list[bytes] = []
     end = 0
@@ -277,7 +278,7 @@ def candidate_runs(data: bytes) -> list[bytes]:
         if end < 0:
             end = len(classes)
         if end - start >= MIN_RUN:
-            runs.append(data[start:end])
+            runs.append(bytes(data[start:end]))
         m = search(classes, end)
     return runs
 
@@ -308,27 +309,51 @@ class IndicatorConsumer:
         self.seen = Collected()
         self.hash_hits: list[tuple[Indicator, str, str]] = []  # (indicator, path, sha256)
         self.name_hits: list[tuple[Indicator, str]] = []
+        self._piece: tuple[Any, Any, bytearray] | None = None  # (entry, sha256, first max_bytes)
 
     def wants(self, entry: Any) -> bool:
         return not is_dir_entry(entry) and wanted(entry.name)
 
     def consume(self, entry: Any, data: bytes) -> None:
         path = entry_path(self.ctx, entry.name)
-        digest = hashlib.sha256(data).hexdigest()
-        hit = self.iocs.sha256.get(digest)
-        if hit is not None:
-            self.hash_hits.append((hit, path, digest))
-        base = entry.name.rsplit("/", 1)[-1].lower()
-        if base in self.iocs.filenames:
-            self.name_hits.append((self.iocs.filenames[base], path))
+        self._match_file(entry, path, hashlib.sha256(data).hexdigest())
         if is_dex(data):
             table = dex_strings_for(self.ctx.cache, path, data)
             extract_from_strings(table.strings, path, self.seen)
         else:
             extract_from_bytes(data[: self.max_bytes], path, self.seen)
 
+    def _match_file(self, entry: Any, path: str, digest: str) -> None:
+        hit = self.iocs.sha256.get(digest)
+        if hit is not None:
+            self.hash_hits.append((hit, path, digest))
+        base = entry.name.rsplit("/", 1)[-1].lower()
+        if base in self.iocs.filenames:
+            self.name_hits.append((self.iocs.filenames[base], path))
+
+    # -- big entries in pieces (Archive.for_each_entry): same results as consume() ----------------
+    def takes_pieces(self, entry: Any, head: bytes) -> bool:
+        return not is_dex(head)  # a DEX needs its whole string table
+
+    def consume_piece(self, entry: Any, piece: bytes) -> None:
+        state = self._piece
+        if state is None or state[0] is not entry:
+            self._piece = state = (entry, hashlib.sha256(), bytearray())
+        state[1].update(piece)
+        room = self.max_bytes - len(state[2])
+        if room > 0:
+            state[2].extend(piece[:room])  # consume() scans the first max_bytes too
+
+    def end_entry(self, entry: Any) -> None:
+        state, self._piece = self._piece, None
+        if state is None or state[0] is not entry:
+            return
+        path = entry_path(self.ctx, entry.name)
+        self._match_file(entry, path, state[1].hexdigest())
+        extract_from_bytes(state[2], path, self.seen)
+
     def entry_error(self, entry: Any, error: Exception) -> None:
-        pass
+        self._piece = None
 
     def finish(self) -> list[Finding]:
         out: list[Finding] = []

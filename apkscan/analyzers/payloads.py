@@ -148,6 +148,7 @@ class PayloadConsumer:
         self.blobs: list[dict[str, Any]] = []
         self.loaders: dict[str, set[str]] = {}
         self.payload_found = False
+        self._piece: list[Any] | None = None  # [entry, first ENTROPY_SAMPLE bytes, size so far]
 
     # -- entry consumer protocol -----------------------------------------------------------
     def wants(self, entry: Any) -> bool:
@@ -177,17 +178,40 @@ class PayloadConsumer:
             self._dex_loaders(path, data)
         elif head.startswith(ZIP_MAGICS):
             self._nested_archive(name, path, data)
-        elif head.startswith(ELF_MAGIC):
+        else:
+            self._other(name, path, data[:ENTROPY_SAMPLE], len(data))
+
+    def _other(self, name: str, path: str, start: bytes, size: int) -> None:
+        """Neither DEX nor ZIP: ELF, or maybe an encrypted blob. ``start``: the first
+        ENTROPY_SAMPLE bytes (or all), ``size``: the whole entry's."""
+        head = bytes(start[:32])
+        if head.startswith(ELF_MAGIC):
             self.payload_found = True
-            self.findings.append(make_finding("PAYLOAD_HIDDEN_ELF", SOURCE, {"entry": name, "size": len(data)}, path))
-        elif len(data) >= MIN_BLOB_BYTES and not is_known_media(head):
-            entropy = shannon_entropy(bytes(data[:ENTROPY_SAMPLE]))
+            self.findings.append(make_finding("PAYLOAD_HIDDEN_ELF", SOURCE, {"entry": name, "size": size}, path))
+        elif size >= MIN_BLOB_BYTES and not is_known_media(head):
+            entropy = shannon_entropy(bytes(start[:ENTROPY_SAMPLE]))
             if entropy >= ENTROPY_THRESHOLD:
-                self.blobs.append({"entry": name, "path": path, "size": len(data), "entropy": round(entropy, 3),
+                self.blobs.append({"entry": name, "path": path, "size": size, "entropy": round(entropy, 3),
                                    "head": printable(head[:16], 16)})
 
+    # -- big entries in pieces (Archive.for_each_entry): same results as consume() ----------------
+    def takes_pieces(self, entry: Any, head: bytes) -> bool:
+        """Only what the start of the entry decides: code and archives are read whole."""
+        magic = bytes(head[:8])
+        return not (is_classes_dex(entry.name) or is_dex(magic) or magic.startswith(ZIP_MAGICS))
+
+    def consume_piece(self, entry: Any, piece: bytes) -> None:
+        if self._piece is None or self._piece[0] is not entry:
+            self._piece = [entry, bytes(piece[:ENTROPY_SAMPLE]), 0]
+        self._piece[2] += len(piece)
+
+    def end_entry(self, entry: Any) -> None:
+        state, self._piece = self._piece, None
+        if state is not None and state[0] is entry:
+            self._other(entry.name, entry_path(self.ctx, entry.name), state[1], state[2])
+
     def entry_error(self, entry: Any, error: Exception) -> None:
-        pass
+        self._piece = None
 
     # -- pieces ------------------------------------------------------------------------------
     def _dex_loaders(self, path: str, data: bytes) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import os
 import zlib
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from apkscan.archive.anomalies import Anomaly, AnomalyLog
 from apkscan.archive.cache import EntryCache
@@ -16,7 +16,7 @@ from apkscan.archive.entry import Entry
 from apkscan.archive.eocd import CdLocation, locate_central_directory
 from apkscan.archive.errors import ArchiveError
 from apkscan.archive.fileio import FileReader
-from apkscan.archive.inflate import InflateCorrupt, InflateLimit, inflate_range
+from apkscan.archive.inflate import OUT_STEP, InflateCorrupt, InflateLimit, InflateStream, inflate_range
 from apkscan.archive.layout import check_declared, check_overlaps, check_prefix
 from apkscan.archive.limits import Limits
 from apkscan.archive.local_headers import build_entries
@@ -25,6 +25,9 @@ from apkscan.archive.records import FLAG_DATA_DESCRIPTOR, METHOD_DEFLATED, U32_M
 from apkscan.archive.stream import stream_file
 
 MAX_READ_AT = 64 << 20
+STREAM_MIN = 16 << 20  # for_each_entry: bigger entries may be handed out in pieces ...
+HEAD_MIN = 1 << 20  # ... after consumers have seen at least this much of the start
+PIECE = OUT_STEP  # stored entries are read in pieces of this size (deflated ones inflate in such steps)
 ANDROID_ENTRY_FAILS = "entry unreadable on Android (extraction fails)"
 
 
@@ -166,6 +169,20 @@ class Archive:
         raise ArchiveError("NOT_FOUND", f"not an entry of this archive: {entry_or_name!r:.200}")
 
     def _extract(self, e: Entry, ceiling: int) -> bytes:
+        limit = self._limit_for(e, ceiling)
+        if e.method == METHOD_DEFLATED:
+            data = self._inflate(e, limit)
+        else:
+            data = self._reader.pread(e.data_offset, e.uncompressed_size)
+            if len(data) != e.uncompressed_size:
+                raise ArchiveError("BAD_ENTRY", f"{e.name}: stored data cut short by end of file")
+            self._check_crc(e, zlib.crc32(data))
+            self._check_descriptor(e, e.stored_span)
+        self.total_inflated += len(data)
+        return data
+
+    def _limit_for(self, e: Entry, ceiling: int) -> int:
+        """The checks before reading an entry; returns how many bytes it may produce."""
         if not e.readable:
             raise ArchiveError("BAD_ENTRY", f"{e.name}: no readable local header")
         span = e.stored_span
@@ -177,20 +194,11 @@ class Archive:
                                 reason="max_total_uncompressed", limit=self.limits.max_total_uncompressed)
             raise ArchiveError("LIMIT_EXCEEDED", f"{e.name}: max_total_uncompressed reached")
         limit = min(ceiling, budget)
-        if e.method == METHOD_DEFLATED:
-            data = self._inflate(e, limit)
-        else:
-            if e.uncompressed_size > limit:
-                self._log.add_entry("ZIP_LIMIT_EXCEEDED", "entry refused by the limits", e.name, index=e.index,
-                                    reason="size", size=e.uncompressed_size, limit=limit)
-                raise ArchiveError("LIMIT_EXCEEDED", f"{e.name}: {e.uncompressed_size} bytes exceed the limit of {limit}")
-            data = self._reader.pread(e.data_offset, e.uncompressed_size)
-            if len(data) != e.uncompressed_size:
-                raise ArchiveError("BAD_ENTRY", f"{e.name}: stored data cut short by end of file")
-            self._check_crc(e, zlib.crc32(data))
-            self._check_descriptor(e, span)
-        self.total_inflated += len(data)
-        return data
+        if e.method != METHOD_DEFLATED and e.uncompressed_size > limit:
+            self._log.add_entry("ZIP_LIMIT_EXCEEDED", "entry refused by the limits", e.name, index=e.index,
+                                reason="size", size=e.uncompressed_size, limit=limit)
+            raise ArchiveError("LIMIT_EXCEEDED", f"{e.name}: {e.uncompressed_size} bytes exceed the limit of {limit}")
+        return limit
 
     def _inflate(self, e: Entry, limit: int) -> bytes:
         # Never produce more than the declared size (+1 to notice a lie) nor the limit.
@@ -198,36 +206,73 @@ class Archive:
         try:
             out = inflate_range(self._reader, e.data_offset, e.compressed_size, ceiling,
                                 self.limits.max_ratio, self.limits.ratio_min_size)
-        except InflateLimit as lim:
-            self.total_inflated += lim.produced
-            if lim.kind == "ratio":
-                self._log.add_entry("ZIP_LIMIT_EXCEEDED", "entry refused by the limits", e.name, index=e.index,
-                                    reason="ratio", produced=lim.produced, consumed=lim.consumed,
-                                    max_ratio=self.limits.max_ratio)
-                raise ArchiveError("LIMIT_EXCEEDED", f"{e.name}: compression ratio above {self.limits.max_ratio:g} "
-                                   f"({lim.produced} bytes from {lim.consumed}): zip bomb") from None
-            if ceiling == e.uncompressed_size and ceiling < limit:
-                self._log.add_entry("ZIP_INFLATED_SIZE_MISMATCH", "entry inflates to a size other than declared",
-                                    e.name, index=e.index, declared=e.uncompressed_size, actual=f">{ceiling}",
-                                    android=ANDROID_ENTRY_FAILS + " (more output than declared)")
-                raise ArchiveError("LIMIT_EXCEEDED", f"{e.name}: inflates past its declared size of {ceiling}") from None
-            self._log.add_entry("ZIP_LIMIT_EXCEEDED", "entry refused by the limits", e.name, index=e.index,
-                                reason="size", limit=limit, declared=e.uncompressed_size)
-            raise ArchiveError("LIMIT_EXCEEDED", f"{e.name}: more than {limit} bytes uncompressed") from None
-        except InflateCorrupt as exc:
+        except (InflateLimit, InflateCorrupt) as exc:
+            raise self._inflate_error(e, exc, ceiling, limit) from None
+        self._inflated_checks(e, len(out.data), out.consumed, out.crc32)
+        return out.data
+
+    def _inflate_error(self, e: Entry, exc: Exception, ceiling: int, limit: int) -> ArchiveError:
+        """The anomaly and the ArchiveError for an inflation stopped by a limit or bad data."""
+        if isinstance(exc, InflateCorrupt):
             self._log.add_entry("ZIP_CORRUPT_DATA", "deflate data corrupt or truncated", e.name, index=e.index,
                                 error=str(exc), android=ANDROID_ENTRY_FAILS + " (kZlibError)")
-            raise ArchiveError("BAD_ENTRY", f"{e.name}: {exc}") from None
-        data = out.data
-        if len(data) != e.uncompressed_size or out.consumed != e.compressed_size:
+            return ArchiveError("BAD_ENTRY", f"{e.name}: {exc}")
+        lim = exc
+        self.total_inflated += lim.produced
+        if lim.kind == "ratio":
+            self._log.add_entry("ZIP_LIMIT_EXCEEDED", "entry refused by the limits", e.name, index=e.index,
+                                reason="ratio", produced=lim.produced, consumed=lim.consumed,
+                                max_ratio=self.limits.max_ratio)
+            return ArchiveError("LIMIT_EXCEEDED", f"{e.name}: compression ratio above {self.limits.max_ratio:g} "
+                                f"({lim.produced} bytes from {lim.consumed}): zip bomb")
+        if ceiling == e.uncompressed_size and ceiling < limit:
+            self._log.add_entry("ZIP_INFLATED_SIZE_MISMATCH", "entry inflates to a size other than declared",
+                                e.name, index=e.index, declared=e.uncompressed_size, actual=f">{ceiling}",
+                                android=ANDROID_ENTRY_FAILS + " (more output than declared)")
+            return ArchiveError("LIMIT_EXCEEDED", f"{e.name}: inflates past its declared size of {ceiling}")
+        self._log.add_entry("ZIP_LIMIT_EXCEEDED", "entry refused by the limits", e.name, index=e.index,
+                            reason="size", limit=limit, declared=e.uncompressed_size)
+        return ArchiveError("LIMIT_EXCEEDED", f"{e.name}: more than {limit} bytes uncompressed")
+
+    def _inflated_checks(self, e: Entry, produced: int, consumed: int, crc: int) -> None:
+        if produced != e.uncompressed_size or consumed != e.compressed_size:
             # libziparchive inflateImpl fails with kInconsistentInformation; we keep the bytes.
             self._log.add_entry("ZIP_INFLATED_SIZE_MISMATCH", "entry inflates to a size other than declared",
-                                e.name, index=e.index, declared=e.uncompressed_size, actual=len(data),
-                                declared_compressed=e.compressed_size, consumed_compressed=out.consumed,
+                                e.name, index=e.index, declared=e.uncompressed_size, actual=produced,
+                                declared_compressed=e.compressed_size, consumed_compressed=consumed,
                                 android=ANDROID_ENTRY_FAILS + " (kInconsistentInformation)")
-        self._check_crc(e, out.crc32)
+        self._check_crc(e, crc)
         self._check_descriptor(e, e.compressed_size)
-        return data
+
+    def _pieces(self, e: Entry, ceiling: int) -> Iterator[bytes]:
+        """The content of ``e`` as ``_extract`` produces it (same limits, same anomalies), in
+        pieces of at most PIECE bytes; an ArchiveError may come after some pieces."""
+        limit = self._limit_for(e, ceiling)
+        produced = 0
+        if e.method == METHOD_DEFLATED:
+            inflate_ceiling = min(limit, e.uncompressed_size)
+            stream = InflateStream(self._reader, e.data_offset, e.compressed_size, inflate_ceiling,
+                                   self.limits.max_ratio, self.limits.ratio_min_size)
+            try:
+                for piece in stream:
+                    produced += len(piece)
+                    yield piece
+            except (InflateLimit, InflateCorrupt) as exc:
+                raise self._inflate_error(e, exc, inflate_ceiling, limit) from None
+            self.total_inflated += produced
+            self._inflated_checks(e, produced, stream.consumed, stream.crc32)
+            return
+        crc = 0
+        while produced < e.uncompressed_size:
+            piece = self._reader.pread(e.data_offset + produced, min(PIECE, e.uncompressed_size - produced))
+            if not piece:
+                raise ArchiveError("BAD_ENTRY", f"{e.name}: stored data cut short by end of file")
+            crc = zlib.crc32(piece, crc)
+            produced += len(piece)
+            self.total_inflated += len(piece)
+            yield piece
+        self._check_crc(e, crc)
+        self._check_descriptor(e, e.stored_span)
 
     def _check_crc(self, e: Entry, crc: int) -> None:
         if crc != e.crc32:
@@ -264,25 +309,79 @@ class Archive:
         """For each entry in central-directory order that some consumer ``wants(entry)``, read it
         once and call ``consume(entry, data)`` on each wanting consumer. An entry that cannot be
         read (limits, corrupt data) becomes an anomaly and ``entry_error(entry, error)`` on the
-        consumers that define it; the pass goes on. Returns the number of entries read."""
+        consumers that define it; the pass goes on. Returns the number of entries read.
+
+        Big entries (over STREAM_MIN bytes declared) need not be held whole: when every wanting
+        consumer defines ``takes_pieces(entry, head) -> bool`` and says yes after seeing the
+        first bytes (``head``: at least HEAD_MIN bytes, or the whole entry), each gets
+        ``consume_piece(entry, piece)`` for every piece (the head first) and ``end_entry(entry)``
+        at the end; an error after some pieces still ends with ``entry_error``. Memory then stays
+        at a few pieces whatever the entry's size."""
         consumers = list(consumers)
         done = 0
         for e in self.entries:
             wanting = [c for c in consumers if self._call(c, "wants", e)]
             if not wanting:
                 continue
+            if (e.uncompressed_size > STREAM_MIN and self._cache.get(e.index) is None
+                    and all(hasattr(c, "takes_pieces") for c in wanting)):
+                done += self._stream_entry(e, wanting)
+                continue
             try:
                 data = self.read(e)
             except ArchiveError as err:
-                for c in wanting:
-                    if hasattr(c, "entry_error"):
-                        self._call(c, "entry_error", e, err)
+                self._entry_failed(e, wanting, err)
                 continue
             done += 1
             for c in wanting:
                 self._call(c, "consume", e, data)
             del data  # big entries are not cached: free before the next one
         return done
+
+    def _entry_failed(self, e: Entry, consumers: list[Any], err: ArchiveError) -> None:
+        for c in consumers:
+            if hasattr(c, "entry_error"):
+                self._call(c, "entry_error", e, err)
+
+    def _stream_entry(self, e: Entry, wanting: list[Any]) -> int:
+        ceiling = self.limits.max_entry_size
+        failed = self._errors.get(e.index)
+        if failed is not None:
+            self._entry_failed(e, wanting, failed[1])
+            return 0
+        pieces = self._pieces(e, ceiling)
+        takers: list[Any] = []
+        try:
+            head_parts: list[bytes] = []
+            size = 0
+            for piece in pieces:
+                head_parts.append(piece)
+                size += len(piece)
+                if size >= HEAD_MIN:
+                    break
+            head = b"".join(head_parts)
+            del head_parts
+            takers = [c for c in wanting if self._call(c, "takes_pieces", e, head)]
+            if len(takers) < len(wanting):  # someone needs the whole entry: read on, as read() would
+                takers = []
+                data = b"".join([head, *pieces])
+                del head
+                for c in wanting:
+                    self._call(c, "consume", e, data)
+                return 1
+            for c in takers:
+                self._call(c, "consume_piece", e, head)
+            del head
+            for piece in pieces:
+                for c in takers:
+                    self._call(c, "consume_piece", e, piece)
+        except ArchiveError as err:
+            self._errors[e.index] = (ceiling, err)
+            self._entry_failed(e, wanting, err)
+            return 0
+        for c in takers:
+            self._call(c, "end_entry", e)
+        return 1
 
     def _call(self, consumer: Any, method: str, *args: Any) -> Any:
         try:

@@ -34,39 +34,57 @@ class Inflated:
     consumed: int  # compressed bytes up to the end of the deflate stream
 
 
+class InflateStream:
+    """The inflated bytes of a range, as an iterator of pieces of at most OUT_STEP bytes, so a
+    big entry never has to be held whole. ``crc32`` and ``consumed`` are final once the iteration
+    ends; it raises InflateLimit / InflateCorrupt like inflate_range."""
+
+    def __init__(self, reader: FileReader, offset: int, compressed_size: int, ceiling: int,
+                 max_ratio: float, ratio_min_size: int) -> None:
+        self._args = (reader, offset, compressed_size, ceiling, max_ratio, ratio_min_size)
+        self.crc32 = 0
+        self.consumed = 0
+        self.produced = 0
+
+    def __iter__(self):
+        reader, offset, compressed_size, ceiling, max_ratio, ratio_min_size = self._args
+        d = zlib.decompressobj(-15)
+        read = 0
+        tail = b""
+        while True:
+            if tail:
+                data = tail
+            elif read < compressed_size:
+                data = reader.pread(offset + read, min(IN_CHUNK, compressed_size - read))
+                if not data:
+                    raise InflateCorrupt("compressed data cut short by end of file")
+                read += len(data)
+            else:
+                data = b""  # input exhausted: drain what zlib still holds
+            try:
+                chunk = d.decompress(data, min(ceiling + 1 - self.produced, OUT_STEP))
+            except zlib.error as exc:
+                raise InflateCorrupt(f"corrupt deflate data: {exc}") from None
+            tail = d.unconsumed_tail
+            consumed = read - len(tail)
+            if chunk:
+                self.crc32 = zlib.crc32(chunk, self.crc32)
+                self.produced += len(chunk)
+            if self.produced > ceiling:
+                raise InflateLimit("size", self.produced, consumed)
+            if self.produced > ratio_min_size and self.produced > max_ratio * max(consumed, 1):
+                raise InflateLimit("ratio", self.produced, consumed)
+            if chunk:
+                yield chunk
+            if d.eof:
+                self.consumed = read - len(tail) - len(d.unused_data)
+                return
+            if not data and not chunk:
+                raise InflateCorrupt("deflate stream ends before its final block")
+
+
 def inflate_range(reader: FileReader, offset: int, compressed_size: int, ceiling: int,
                   max_ratio: float, ratio_min_size: int) -> Inflated:
-    d = zlib.decompressobj(-15)
-    parts: list[bytes] = []
-    produced = 0
-    read = 0
-    crc = 0
-    tail = b""
-    while True:
-        if tail:
-            data = tail
-        elif read < compressed_size:
-            data = reader.pread(offset + read, min(IN_CHUNK, compressed_size - read))
-            if not data:
-                raise InflateCorrupt("compressed data cut short by end of file")
-            read += len(data)
-        else:
-            data = b""  # input exhausted: drain what zlib still holds
-        try:
-            chunk = d.decompress(data, min(ceiling + 1 - produced, OUT_STEP))
-        except zlib.error as exc:
-            raise InflateCorrupt(f"corrupt deflate data: {exc}") from None
-        tail = d.unconsumed_tail
-        if chunk:
-            crc = zlib.crc32(chunk, crc)
-            parts.append(chunk)
-            produced += len(chunk)
-        consumed = read - len(tail)
-        if produced > ceiling:
-            raise InflateLimit("size", produced, consumed)
-        if produced > ratio_min_size and produced > max_ratio * max(consumed, 1):
-            raise InflateLimit("ratio", produced, consumed)
-        if d.eof:
-            return Inflated(b"".join(parts), crc, read - len(tail) - len(d.unused_data))
-        if not data and not chunk:
-            raise InflateCorrupt("deflate stream ends before its final block")
+    stream = InflateStream(reader, offset, compressed_size, ceiling, max_ratio, ratio_min_size)
+    data = b"".join(stream)
+    return Inflated(data, stream.crc32, stream.consumed)

@@ -25,7 +25,7 @@ from apkscan.manifest.restypes import (
 )
 
 _BAD_XML_CHARS = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*\Z")  # \Z: "$" would accept a trailing newline
 
 
 def clean_text(text: str) -> str:

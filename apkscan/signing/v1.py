@@ -247,6 +247,25 @@ class V1Verifier:
             return
         self._actual[name] = {alg: _digest(alg, data) for alg, _ in algs}
 
+    # Big entries in pieces (Archive.for_each_entry): the same digests, never the whole entry.
+    def takes_pieces(self, entry, head: bytes) -> bool:
+        return True
+
+    def consume_piece(self, entry, piece: bytes) -> None:
+        state = getattr(self, "_piece", None)
+        if state is None or state[0] is not entry:
+            algs = self._wanted.get(jar_name(entry))
+            hashers = {alg: hashlib.new(_HASHLIB[alg]) for alg, _ in algs} if isinstance(algs, list) else {}
+            self._piece = state = (entry, hashers)
+        for h in state[1].values():
+            h.update(piece)
+
+    def end_entry(self, entry) -> None:
+        state, self._piece = getattr(self, "_piece", None), None
+        name = jar_name(entry)
+        if state is not None and state[0] is entry and state[1] and name not in self._actual:
+            self._actual[name] = {alg: h.digest() for alg, h in state[1].items()}
+
     def entry_error(self, entry, err) -> None:
         self._entry_errors.setdefault(jar_name(entry), err)
 
