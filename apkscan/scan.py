@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
 import time
 from dataclasses import replace
@@ -60,7 +61,15 @@ def scan_file(path: str, config: ScanConfig | None = None, *, display_path: str 
     config = config or ScanConfig()
     started = time.monotonic()
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            # never read a device or FIFO: /dev/zero has no end and a FIFO blocks
+            return _error(InputInfo(display_path or path, 0), "NOT_A_FILE", "not a regular file", started)
+    except OSError as exc:
+        return _error(InputInfo(display_path or path, 0), "IO_ERROR", f"cannot read: {exc.strerror or exc}", started)
+    try:
         return _scan(path, config, display_path or path, depth, started)
+    except ArchiveError as exc:  # a pass over an opened archive failed as a whole (I/O, memory)
+        return _error(_hash_only(path, display_path), exc.code, exc.message, started)
     except (KeyboardInterrupt, SystemExit):
         raise
     except MemoryError:
@@ -93,21 +102,31 @@ def _scan(path: str, config: ScanConfig, display_path: str, depth: int, started:
                           config=config, display_path=display_path, depth=depth)
         ctx.cache["scan_nested"] = _nested_scanner(config, display_path, depth)
         analyzers = default_analyzers()
+        findings: list[Finding] = []
         entry_consumers = list(session.entry_consumers)
         for analyzer in analyzers:
             make = getattr(analyzer, "entry_consumer", None)
-            if make is not None:
+            if make is None:
+                continue
+            try:
                 consumer = make(ctx)
-                if consumer is not None:
-                    entry_consumers.append(consumer)
+            except Exception as exc:  # one analyzer's bug must not cost the others
+                findings.append(_analyzer_failed(analyzer, "entry_consumer", exc))
+                continue
+            if consumer is not None:
+                entry_consumers.append(consumer)
         # One pass over the entries: each is inflated once and shared by v1 digests, YARA,
         # DEX strings and payload sniffing.
         arc.for_each_entry(entry_consumers)
         ctx.signing = session.finish()
+        for consumer, what in arc.consumer_errors:
+            findings.append(_analyzer_failed(consumer, what, None))
 
-        findings: list[Finding] = []
         for analyzer in analyzers:
-            findings.extend(analyzer.analyze(ctx))
+            try:
+                findings.extend(analyzer.analyze(ctx))
+            except Exception as exc:
+                findings.append(_analyzer_failed(analyzer, "analyze", exc))
         identity = _identity(ctx, findings)
         findings = _dedupe(findings)
         risk, verdict = score(findings, identity, ctx.signing, facts)
@@ -122,6 +141,15 @@ def _scan(path: str, config: ScanConfig, display_path: str, depth: int, started:
             verdict=verdict,
             elapsed_ms=int((time.monotonic() - started) * 1000),
         )
+
+
+def _analyzer_failed(who, stage: str, exc: Exception | None) -> Finding:
+    from apkscan.analyzers.catalog_finding import catalog_finding
+
+    name = getattr(who, "name", None) or type(who).__name__
+    detail = stage if exc is None else f"{stage}: {type(exc).__name__}: {exc}"
+    return catalog_finding("SCAN_ANALYZER_FAILED", "apkscan", {"analyzer": name, "error": detail[:500]},
+                           detail=name)
 
 
 def _identity(ctx: ScanContext, findings: list[Finding]) -> Identity:
@@ -170,7 +198,7 @@ def _nested_scanner(config: ScanConfig, outer_display: str, depth: int):
 
 # Findings that describe content, which a split APK can carry as well as the base (native
 # libraries often live in split_config.<abi>.apk); app-level analyzers only read the base.
-_SPLIT_SOURCES = {"archive", "yara", "strings", "indicators", "payloads", "ioc", "signing"}
+_SPLIT_SOURCES = {"archive", "manifest_integrity", "yara", "indicators", "payloads", "signing", "apkscan"}
 
 
 def scan_app(base: str, splits: tuple[str, ...] = (), config: ScanConfig | None = None, *,
@@ -192,8 +220,16 @@ def scan_app(base: str, splits: tuple[str, ...] = (), config: ScanConfig | None 
             findings.append(_split_finding("SPLIT_UNREADABLE", "high", f"Split APK {name} could not be analysed",
                                            {"split": name, "error": sub.error.to_dict() if sub.error else None}))
             continue
+        other_app = sub.app is not None and sub.app.package != (result.app.package if result.app else None)
+        if other_app:
+            # A whole other app hiding as a split: Android installs only splits of the base's
+            # package, so this file is not part of the app; report all it says.
+            findings.append(_split_finding(
+                "SPLIT_PACKAGE_MISMATCH", "high", f"{name} is another app ({sub.app.package}), not a split",
+                {"split": name, "split_package": sub.app.package, "split_label": sub.app.label,
+                 "split_verdict": sub.verdict, "base_package": result.app.package if result.app else None}))
         for f in sub.findings:
-            if f.source in _SPLIT_SOURCES:
+            if other_app or f.source in _SPLIT_SOURCES:
                 findings.append(replace(f, path=f"{name}!{f.path}" if f.path else name))
         sub_certs = {s.cert_sha256 for s in sub.signing.signers} if sub.signing else set()
         if base_certs and sub_certs != base_certs:

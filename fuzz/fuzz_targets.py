@@ -32,10 +32,11 @@ TARGETS = ("archive", "manifest", "arsc", "signing_block", "dex_strings", "scan"
 MAX_SECONDS = 5.0
 
 
-def _imports():
-    """Imported lazily so that atheris can instrument them (atheris.instrument_imports)."""
-    from apkscan.analyzers import dex_strings
-    from apkscan.archive import ArchiveError, Limits, open_archive
+def _imports() -> dict:
+    """The modules and names the targets use, by name. Imported lazily (not at module level) so
+    that the atheris harness can import them under atheris.instrument_imports()."""
+    from apkscan.analyzers import dex_strings  # noqa: F401 - every name here is returned by locals()
+    from apkscan.archive import ArchiveError, Limits, open_archive  # noqa: F401
     from apkscan.config import ScanConfig
     from apkscan.manifest import ManifestError, extract_facts, parse_xml_resource
     from apkscan.manifest.arsc import ArscError, ResourceTable

@@ -92,3 +92,64 @@ def test_directory_scan_recognises_apks_by_content(signing_corpus, tmp_path):
 def test_python_dash_m_and_version():
     out = subprocess.run([sys.executable, "-m", "apkscan", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and "apkscan" in out.stdout
+
+
+def test_environment_errors_exit_2_without_traceback(golden, tmp_path):
+    not_a_db = tmp_path / "notes.txt"
+    not_a_db.write_text("this is not sqlite " * 100)
+    for args in (["scan", str(golden), "-o", str(tmp_path / "missing" / "r.json")],
+                 ["scan", str(golden), "--db", str(not_a_db)],
+                 ["scan", str(golden), "--resume"]):
+        res = CliRunner().invoke(cli, args)
+        assert res.exit_code == 2, (args, res.output)
+        assert "Traceback" not in res.output
+    bad_trust = tmp_path / "trust.json"
+    bad_trust.write_text("{not json")
+    res = CliRunner().invoke(cli, ["scan", str(golden), "--trust", str(bad_trust)])
+    assert res.exit_code == 2 and "trust file not usable" in res.output
+
+
+def test_devices_and_fifos_are_never_read(tmp_path):
+    import os
+    fifo = tmp_path / "pipe.apk"
+    os.mkfifo(fifo)
+    code, out = run("scan", "/dev/zero", str(fifo), "--format", "jsonl", "--jobs", "0")
+    results = [json.loads(l) for l in out.splitlines() if '"status"' in l]
+    assert {r["error"]["code"] for r in results} == {"NOT_A_FILE"}
+    assert code == 3
+
+
+def test_parallel_json_is_in_input_order_and_reproducible(sample_set, tmp_path):
+    folder, _ = sample_set
+    docs = []
+    for i in range(2):
+        out = tmp_path / f"r{i}.json"
+        run("scan", str(folder), "--format", "json", "-o", str(out), "--jobs", "2")
+        doc = json.loads(out.read_text())
+        for r in doc["results"]:
+            r.pop("elapsed_ms")
+        doc.pop("scanned_at")
+        docs.append(doc)
+    assert docs[0] == docs[1]
+    paths = [r["input"]["path"] for r in docs[0]["results"]]
+    assert paths == sorted(paths)
+
+
+def test_fail_on_levels(sample_set):
+    folder, _ = sample_set
+    benign = str(folder / "benign-notes.apk")        # risk none
+    helper = str(folder / "benign-accessibility-helper.apk")  # risk low
+    fake = str(folder / "fake-vneid-gigabud.apk")    # risk critical
+    assert run("scan", benign, helper, "--fail-on", "low", "--jobs", "0")[0] == 1
+    assert run("scan", benign, "--fail-on", "low", "--jobs", "0")[0] == 0
+    assert run("scan", fake, "--fail-on", "none", "--jobs", "0")[0] == 0
+    assert run("scan", fake, "--fail-on", "critical", "--jobs", "0")[0] == 1
+    assert run("scan", helper, "--fail-on", "critical", "--jobs", "0")[0] == 0
+
+
+def test_scan_prints_nothing_but_the_report(golden):
+    res = CliRunner(mix_stderr=False).invoke(cli, ["scan", str(golden), "--format", "json", "--jobs", "0"]) \
+        if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else CliRunner().invoke(
+            cli, ["scan", str(golden), "--format", "json", "--jobs", "0"])
+    json.loads(res.stdout)  # stdout is exactly the JSON document: no library printed into it
+    assert not getattr(res, "stderr", "")

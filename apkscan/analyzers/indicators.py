@@ -261,14 +261,30 @@ _TELL_RE = re.compile(rb"S(?:(?<=WS)W|FF)")  # word S word, or S// (a superset o
 MIN_RUN = 6  # as PRINTABLE_RUN_B
 
 
+_NOT_PRINTABLE_RE = re.compile(rb"[^\x20-\x7e]")
+WINDOW = 4 << 20  # bytes classified at a time: the class copy stays small for big libraries
+
+
 def candidate_runs(data: bytes) -> list[bytes]:
     """The printable runs of ``data`` (as PRINTABLE_RUN_B finds them) that contain "://" or a
-    "."/":" between word characters, in file order."""
+    "."/":" between word characters, in file order. Windows of about WINDOW bytes, cut at a
+    non-printable byte so that no run is split."""
     if not isinstance(data, (bytes, bytearray)):
         data = bytes(data)
-    classes = data.translate(_CLASS_TABLE)
     runs: list[bytes] = []
-    end = 0
+    size = len(data)
+    base = 0
+    while base < size:
+        cut = _NOT_PRINTABLE_RE.search(data, min(size, base + WINDOW)) if base + WINDOW < size else None
+        stop = cut.start() if cut is not None else size
+        window = data[base:stop] if (base or stop < size) else data
+        _window_runs(window, runs)
+        base = stop
+    return runs
+
+
+def _window_runs(data: bytes, runs: list[bytes]) -> None:
+    classes = data.translate(_CLASS_TABLE)
     search = _TELL_RE.search
     m = search(classes)
     while m is not None:
@@ -280,7 +296,6 @@ def candidate_runs(data: bytes) -> list[bytes]:
         if end - start >= MIN_RUN:
             runs.append(bytes(data[start:end]))
         m = search(classes, end)
-    return runs
 
 
 def extract_from_bytes(data: bytes, path: str, seen: Collected) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from dataclasses import replace
 from typing import Iterator
 
 from apkscan.model import ScanResult
@@ -62,17 +63,32 @@ class CaseStore:
             return None
         return st.st_size, st.st_mtime_ns
 
-    def already_scanned(self, key: str, source: str) -> bool:
-        """True when ``key`` (the input's display path) was stored while ``source`` (the file on
-        disk holding it) had the same size and mtime: resuming does not re-read it."""
+    def stored_result(self, key: str, source: str) -> ScanResult | None:
+        """The stored result for ``key`` (the input's display path) if it was stored while
+        ``source`` (the file on disk holding it) had the same size and mtime: resuming does not
+        re-read it. The result is reported again under ``key``."""
         st = self._stat(source)
         if st is None:
-            return False
+            return None
         row = self.db.execute(
-            "SELECT p.sha256 FROM seen_paths p JOIN results r ON r.sha256 = p.sha256 "
+            "SELECT r.result_json FROM seen_paths p JOIN results r ON r.sha256 = p.sha256 "
             "WHERE p.path = ? AND p.size = ? AND p.mtime_ns = ? AND r.status = 'ok'",
             (os.path.abspath(key), st[0], st[1])).fetchone()
-        return row is not None
+        if row is None:
+            return None
+        result = result_from_dict(json.loads(row[0]))
+        return replace(result, input=replace(result.input, path=key))
+
+    def already_scanned(self, key: str, source: str) -> bool:
+        return self.stored_result(key, source) is not None
+
+    def provenance(self) -> dict:
+        """When, with which tool versions and rules the stored results were produced."""
+        rows = self.db.execute("SELECT MIN(scanned_at), MAX(scanned_at) FROM results").fetchone()
+        versions = [v for (v,) in self.db.execute("SELECT DISTINCT tool_version FROM results ORDER BY 1")]
+        rules = [v for (v,) in self.db.execute("SELECT DISTINCT rules_sha256 FROM results ORDER BY 1")]
+        return {"first_scanned_at": rows[0], "last_scanned_at": rows[1], "tool_versions": versions,
+                "rules_sha256": rules}
 
     def add(self, result: ScanResult, *, source: str, tool_version: str, rules_sha256: str,
             scanned_at: str) -> None:

@@ -40,9 +40,16 @@ _register()
 
 
 def main() -> None:
-    # click exits 2 on usage errors, which is the documented exit code for them.
+    """Entry point. click exits 2 on usage errors (the documented code); an environment problem
+    (disk full, unreadable file, unreachable dask scheduler) also exits 2 with one line, never a
+    traceback: exit 1 must keep meaning "an app reached --fail-on"."""
+    import sqlite3
+
     try:
         cli.main(prog_name="apkscan", standalone_mode=True)
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
+        click.echo("apkscan: interrupted", err=True)
         sys.exit(130)
+    except (OSError, sqlite3.Error, RuntimeError) as exc:
+        click.echo(f"apkscan: error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(2)

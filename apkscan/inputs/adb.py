@@ -15,12 +15,13 @@ import re
 import subprocess
 from dataclasses import dataclass, field
 
+from apkscan.analyzers.installer import PLAY_STORE_INSTALLERS
+
 _PACKAGE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$")
 # `pm list packages -f -3 -i` prints: package:<path>=<package>  installer=<installer or null>
 _LIST_RE = re.compile(r"^package:(?P<path>\S+?)=(?P<pkg>[^\s=]+)(?:\s+installer=(?P<installer>\S+))?\s*$")
 _SPLIT_NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]+\.apk$")
 
-PLAY_STORE_INSTALLERS = frozenset({"com.android.vending"})
 
 
 class AdbError(Exception):
@@ -32,6 +33,7 @@ class AcquiredApp:
     package: str
     installer: str | None
     files: list[dict] = field(default_factory=list)  # {remote, local, sha256, size}
+    error: str | None = None  # why (part of) this app could not be pulled
 
     @property
     def sideloaded(self) -> bool:
@@ -89,8 +91,13 @@ def _sha256(path: str) -> tuple[str, int]:
 
 
 def acquire(outdir: str, adb: Adb) -> dict:
-    """Pull every third-party app into ``outdir/<package>/`` and write ``outdir/acquisition.json``."""
-    os.makedirs(outdir, exist_ok=True)
+    """Pull every third-party app into ``outdir/apps/<package>/`` and write ``outdir/acquisition.json``.
+
+    ``outdir`` must be new or empty, so that the scan that follows sees only this acquisition.
+    A pull that fails is recorded for that app (``error``) and the acquisition goes on."""
+    if os.path.isdir(outdir) and os.listdir(outdir):
+        raise AdbError(f"{outdir} is not empty: acquire into a new folder so stale files are not mixed in")
+    os.makedirs(os.path.join(outdir, "apps"), exist_ok=True)
     started = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     device = {prop: adb.shell("getprop", prop).strip()
               for prop in ("ro.product.manufacturer", "ro.product.model", "ro.build.version.release",
@@ -98,25 +105,29 @@ def acquire(outdir: str, adb: Adb) -> dict:
     apps: list[AcquiredApp] = []
     for package, installer in parse_package_list(adb.shell("pm", "list", "packages", "-f", "-3", "-i")):
         app = AcquiredApp(package, installer)
-        folder = os.path.join(outdir, package)
+        folder = os.path.join(outdir, "apps", package)
         os.makedirs(folder, exist_ok=True)
-        for remote in parse_pm_path(adb.shell("pm", "path", package)):
-            name = os.path.basename(remote)
-            if not _SPLIT_NAME_RE.match(name) or name in (".apk", "..apk"):
-                continue  # never let device-supplied names escape the app folder
-            local = os.path.join(folder, name)
-            adb.pull(remote, local)
-            if not os.path.isfile(local):
-                raise AdbError(f"adb pull {remote} produced no file")
-            sha, size = _sha256(local)
-            app.files.append({"remote": remote, "local": os.path.relpath(local, outdir), "sha256": sha, "size": size})
+        try:
+            for remote in parse_pm_path(adb.shell("pm", "path", package)):
+                name = os.path.basename(remote)
+                if not _SPLIT_NAME_RE.match(name) or name in (".apk", "..apk"):
+                    continue  # never let device-supplied names escape the app folder
+                local = os.path.join(folder, name)
+                adb.pull(remote, local)
+                if not os.path.isfile(local):
+                    raise AdbError(f"adb pull {remote} produced no file")
+                sha, size = _sha256(local)
+                app.files.append({"remote": remote, "local": os.path.relpath(local, outdir), "sha256": sha,
+                                  "size": size})
+        except AdbError as exc:
+            app.error = str(exc)
         apps.append(app)
     record = {
         "acquired_at": started,
         "serial": adb.serial,
         "device": device,
-        "apps": [{"package": a.package, "installer": a.installer, "sideloaded": a.sideloaded, "files": a.files}
-                 for a in apps],
+        "apps": [{"package": a.package, "installer": a.installer, "sideloaded": a.sideloaded, "files": a.files,
+                  "error": a.error} for a in apps],
     }
     with open(os.path.join(outdir, "acquisition.json"), "w", encoding="utf-8") as f:
         json.dump(record, f, indent=2, ensure_ascii=False)

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,12 +38,16 @@ class Candidate:
 
 
 def _tail(path: str | os.PathLike) -> tuple[bytes, int] | None:
+    """The last 64 KiB of a regular file (a device, FIFO or socket is never read: /dev/zero would
+    never end and a FIFO would block)."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
         with open(path, "rb") as f:
             f.seek(0, os.SEEK_END)
             size = f.tell()
             f.seek(max(0, size - _TAIL))
-            return f.read(), size
+            return f.read(_TAIL), size
     except OSError:
         return None
 

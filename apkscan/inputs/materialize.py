@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -81,7 +82,8 @@ def _bundle_layout(zip_path: str, inner: str | None, tmp: str, display: str, max
             return LocalApp(base_path, tuple(split_paths), f"{display}!{base}", tuple(splits))
     except InputError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, RuntimeError, NotImplementedError, EOFError,
+            zlib.error, ValueError) as exc:
         raise InputError("BAD_BUNDLE", f"cannot read bundle: {exc}") from exc
 
 
