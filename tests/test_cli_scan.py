@@ -153,3 +153,11 @@ def test_scan_prints_nothing_but_the_report(golden):
             cli, ["scan", str(golden), "--format", "json", "--jobs", "0"])
     json.loads(res.stdout)  # stdout is exactly the JSON document: no library printed into it
     assert not getattr(res, "stderr", "")
+
+
+def test_text_report_carries_rules_hash_and_ioc_version(golden):
+    from apkscan.analyzers.indicators import ioc_set_version
+    from apkscan.analyzers.yara_engine import rules_sha256
+
+    code, out = run("scan", str(golden), "--jobs", "0")
+    assert rules_sha256() in out and ioc_set_version() in out

@@ -112,3 +112,6 @@ class TextFormat(ReportFormat):
             f"{summary['verdicts'][v]} {verdict_name(v, lang)}" for v in VERDICTS if summary["verdicts"][v]
         )
         out.write("\n" + t("text.summary", lang, total=summary["total"], counts=counts or "-") + "\n")
+        m = self.meta
+        out.write(t("text.provenance", lang, version=m.tool_version, scanned_at=m.scanned_at,
+                    rules=m.rules_sha256, iocs=m.ioc_version or "-") + "\n")
