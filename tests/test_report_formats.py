@@ -134,7 +134,8 @@ def test_text_is_plain_when_not_a_terminal():
     # invisible characters are shown, never passed to the terminal
     bidi = next(line for line in lines if "DIeNV" in line)
     assert "<U+202E>" in bidi and "<U+200B>" in bidi and "\u202e" not in text and "\u200b" not in text
-    assert lines[-1] == "5 file(s): 1 Genuine, 1 Fake, 1 Malicious, 1 Clean, 1 Not analysed"
+    assert lines[-2] == "5 file(s): 1 Genuine, 1 Fake, 1 Malicious, 1 Clean, 1 Not analysed"
+    assert lines[-1].startswith("apkscan ") and "rules sha256" in lines[-1]
 
 
 def test_text_columns_line_up_with_wide_characters():
