@@ -90,9 +90,12 @@ def _scan(path: str, config: ScanConfig, display_path: str, depth: int, started:
         try:
             facts = extract_facts(arc)
         except ManifestError as exc:
+            from apkscan.analyzers.manifest_integrity import rejection_finding
+
             arc.stream([])
+            extra = [rejection_finding(exc)] if exc.code == "MANIFEST_REJECTED" else []
             return _error(_input_info(display_path, arc), exc.code, exc.message, started,
-                          findings=archive_findings(arc))
+                          findings=archive_findings(arc) + extra)
 
         session = signing.prepare_verification(arc, min_sdk=config.min_sdk, max_sdk=config.max_sdk)
         # One sequential read of the file: MD5/SHA-1/SHA-256 and the v2/v3 chunked digests.
