@@ -246,7 +246,11 @@ def _stat_key(path: str) -> tuple:
 
 @dataclass(frozen=True)
 class SignerTrust:
-    status: str  # trusted | foreign | unverified
+    # trusted: an enrolled certificate (or its verified rotation) signed it;
+    # foreign: certificates are enrolled for the identity, and this signer is not one of them;
+    # not_enrolled: no certificate is enrolled for the identity, so nothing can be compared;
+    # unverified: no verified signer at all
+    status: str
     identity: str | None = None  # the identity trusting it (trusted only)
     matched: tuple[str, ...] = ()  # enrolled fingerprints that matched
     via_lineage: bool = False
@@ -261,7 +265,7 @@ def signer_trust(identity: ProtectedIdentity | None, signing: Any) -> SignerTrus
     if signing is None or getattr(signing, "verified", None) is not True or not getattr(signing, "signers", ()):
         return SignerTrust("unverified")
     if identity is None or not identity.cert_sha256:
-        return SignerTrust("foreign")
+        return SignerTrust("not_enrolled")  # not "foreign": there is nothing to differ from
     signers = {normalize_fingerprint(s.cert_sha256) for s in signing.signers}
     lineage = {normalize_fingerprint(n.get("cert_sha256", "")) for n in (getattr(signing, "lineage", ()) or ())
                if isinstance(n, Mapping)} - {""}

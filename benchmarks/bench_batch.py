@@ -90,7 +90,7 @@ def measure_apkscan(target: Path, jobs: int, out: Path) -> tuple[float, float, i
     cmd = [sys.executable, "-c", _WRAPPER, sys.executable, "-m", "apkscan", "scan", str(target),
            "--jobs", str(jobs), "--format", "jsonl", "-o", str(out), "--no-progress", "--fail-on", "none"]
     started = time.monotonic()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     wall = time.monotonic() - started
     try:
         usage = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -85,9 +85,7 @@ def instrument(costs: Counter) -> None:
 
         setattr(obj, name, wrap())
     # modules that imported these names directly
-    import apkscan.manifest as manifest
-    import apkscan.scan as scan
-    import apkscan.signing as signing
+    from apkscan import manifest, scan, signing
 
     scan.extract_facts = manifest.extract_facts
     scan.open_archive = sys.modules["apkscan.archive.archive"].open_archive

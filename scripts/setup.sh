@@ -14,6 +14,7 @@ if [ "$want_tests" = 1 ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" =
   command -v aapt >/dev/null || missing+=(aapt)
   command -v dexdump >/dev/null || missing+=(dexdump)
   command -v chromium >/dev/null || missing+=(chromium)
+  command -v readelf >/dev/null || missing+=(binutils)
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "== apt-get install ${missing[*]}"
     apt-get update -qq >/dev/null

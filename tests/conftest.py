@@ -76,3 +76,27 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("apkscan measurements")
         for line in _SUMMARY:
             terminalreporter.write_line(line)
+
+
+# --- external tools the tests cross-check against ----------------------------------------------
+
+REQUIRE_TOOLS_ENV = "APKSCAN_REQUIRE_TOOLS"
+TOOL_PACKAGES = {"apksigner": "apksigner", "aapt": "aapt", "dexdump": "dexdump", "readelf": "binutils",
+                 "chromium": "chromium"}
+
+
+def require_tool(name: str, *alternatives: str) -> str:
+    """The path of an external tool a test cross-checks apkscan against (Debian's apksigner, aapt,
+    dexdump, readelf, chromium; ``alternatives`` are other names of the same tool). When it is
+    absent the test is skipped -- or FAILS when APKSCAN_REQUIRE_TOOLS=1 (for CI, where a missing
+    tool must not turn a regression into a skip)."""
+    import shutil
+
+    for candidate in (name, *alternatives):
+        path = shutil.which(candidate)
+        if path:
+            return path
+    reason = f"{name} is not installed (apt-get install {TOOL_PACKAGES.get(name, name)})"
+    if os.environ.get(REQUIRE_TOOLS_ENV) == "1":
+        pytest.fail(f"{reason}, and {REQUIRE_TOOLS_ENV}=1 requires every cross-check tool", pytrace=False)
+    pytest.skip(reason)

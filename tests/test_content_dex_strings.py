@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import struct
 import subprocess
 import time
@@ -14,6 +13,7 @@ from hypothesis import strategies as st
 
 from apkscan.analyzers.dex_strings import decode_mutf8, dex_strings_for, is_dex, parse_dex_strings
 from apkscan.samples.dex import DexClass, build_dex, mutf8
+from conftest import require_tool
 
 UNICODE_STRINGS = ("plain", "Định danh điện tử", "with\x00nul", "emoji 😀 pair", "\ud83d lone high", "lone low \ude00",
                    "中文验证码", "x" * 300, "")
@@ -64,13 +64,13 @@ def test_unicode_mutf8_strings_equal_androguard():
     assert "Lcom/vnid/Main;" in ours.type_descriptors
 
 
-@pytest.mark.skipif(shutil.which("dexdump") is None, reason="Debian dexdump not installed")
 def test_const_string_operands_match_dexdump(tmp_path):
+    dexdump = require_tool("dexdump")
     strings = ("hello world", "Định danh", "https://sock.example.vip:8081/x", "wss://c2.example/ws")
     path = tmp_path / "classes.dex"
     data = build_dex([DexClass("com.a.B", strings=strings), DexClass("com.a.C", strings=("second",))])
     path.write_bytes(data)
-    out = subprocess.run(["dexdump", "-d", "-f", str(path)], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([dexdump, "-d", "-f", str(path)], capture_output=True, text=True, check=True).stdout
     ours = parse_dex_strings(data)
     refs = re.findall(r'const-string(?:/jumbo)? v\d+, "(.*)" // string@([0-9a-f]+)', out)
     assert len(refs) == len(strings) + 1

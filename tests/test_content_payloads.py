@@ -114,11 +114,9 @@ def test_pipeline_scan_nested_results_are_reattributed(tmp_path):
 def test_real_pipeline_recursion(tmp_path):
     """apkscan.scan end to end on the factory's dropper: the payload APK in assets is scanned by the
     whole pipeline and every nested finding points inside it."""
-    try:
-        from apkscan.scan import scan_file
-    except ImportError as exc:
-        pytest.skip(f"pipeline not importable yet: {exc}")
-    build = pytest.importorskip("apkscan.samples.build")
+    from apkscan.samples import build
+    from apkscan.scan import scan_file
+
     index = build.build_all(tmp_path / "samples", only=["fake-vneid-bankbot-dropper"])
     sample = index["samples"][0]
     entry = next(iter(sample["expected"]["nested"]))
@@ -214,7 +212,8 @@ def test_loaddex_word_alone_is_not_dynamic_loading(tmp_path):
 
 
 def test_factory_dropper_payload_is_found_and_analysed(tmp_path):
-    build = pytest.importorskip("apkscan.samples.build")
+    from apkscan.samples import build
+
     index = build.build_all(tmp_path / "samples", only=["fake-vneid-bankbot-dropper"])
     sample = index["samples"][0]
     nested_entry = next(iter(sample["expected"]["nested"]))

@@ -95,9 +95,33 @@ def test_without_an_enrolled_certificate_the_identity_says_so_instead_of_guessin
     ident, found, hint = resolve(facts("com.vnid", "VNeID"), signed(OTHER))
     assert hint is None
     assert ident.claimed == "vneid" and ident.certificate_enrolled is False and ident.trusted is None
+    # "foreign" means "enrolled, other certificate": with nothing enrolled the status says so
+    assert ident.signer_status == "not_enrolled"
+    assert ident.to_dict()["signer_status"] == "not_enrolled"
     assert any("no enrolled signing certificate" in r for r in ident.reasons)
     assert any("chưa có chứng chỉ" in r for r in ident.reasons_vi)
     assert [f.id for f in found] == ["IMPERSONATION_CERT_NOT_ENROLLED"]
+    note = found[0]
+    assert note.severity == "low"  # weighs, so the text report's top reasons show it
+    assert note.title == ("VNeID has no enrolled certificate: apkscan cannot confirm this copy is genuine — "
+                          "enrol a Play-installed copy with `apkscan trust enroll`")
+    assert note.title_vi.startswith("VNeID chưa có chứng chỉ được đăng ký")
+    assert note.evidence["signers"] == [OTHER]
+
+
+def test_not_enrolled_is_not_foreign_and_decides_nothing_alone():
+    """The same foreign-looking signer is 'foreign' only once a certificate is enrolled."""
+    ident, found, hint = resolve(facts("com.vnid", "VNeID"), signed(OTHER))
+    assert (ident.signer_status, hint) == ("not_enrolled", None)
+    assert "IMPERSONATION_FOREIGN_SIGNER" not in [f.id for f in found]
+    # capabilities the genuine app never has still make a trojanised copy fake without enrollment
+    trojan = facts("com.vnid", "VNeID", perms=(P + "INTERNET", P + "READ_SMS"), comps=(LAUNCHER, A11Y))
+    ident, found, hint = resolve(trojan, signed(OTHER))
+    assert ident.signer_status == "not_enrolled" and hint == "fake"
+    assert {"IMPERSONATION_CERT_NOT_ENROLLED", "IMPERSONATION_PROFILE_MISMATCH"} <= {f.id for f in found}
+    # an unverifiable signature stays "unverified" (fake), enrolled or not
+    ident, _, hint = resolve(facts("com.vnid", "VNeID"), UNSIGNED)
+    assert (ident.signer_status, hint) == ("unverified", "fake")
 
 
 @pytest.mark.parametrize("label,how", [("VNeID", "exact"), ("VNelD", "confusable"), ("VNe1D", "confusable"),

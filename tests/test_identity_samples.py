@@ -85,11 +85,28 @@ def test_without_an_enrolled_certificate_no_genuine_and_no_guess(samples):
     for recipe in ("vneid-reference", "vneid-reference-rotated", "vneid-repackaged-foreign-key"):
         ident, found, hint = identify(samples, recipe)
         assert hint is None and ident.certificate_enrolled is False, recipe
+        assert ident.signer_status == "not_enrolled", recipe
         assert "IMPERSONATION_CERT_NOT_ENROLLED" in found
+        assert found["IMPERSONATION_CERT_NOT_ENROLLED"].severity == "low"
         assert any("no enrolled signing certificate" in r for r in ident.reasons)
     # a trojanised com.vnid is fake even then: the genuine VNeID never asks for SMS or accessibility
     ident, found, hint = identify(samples, "vneid-repackaged-trojanised")
     assert hint == "fake" and {"sms_read", "accessibility", "overlay"} <= set(ident.profile_violation)
+
+
+def test_text_report_tells_why_the_reference_is_not_called_genuine(samples):
+    """The whole pipeline on the VNeID stand-in with the bundled trust data (no certificate):
+    neither genuine nor fake, and the text report's top reasons say why and what to do."""
+    from apkscan.report.text import row_for
+    from apkscan.scan import scan_file
+
+    out, index = samples
+    result = scan_file(str(out / index["vneid-reference"]["file"]), ScanConfig())
+    assert result.status == "ok" and result.verdict not in ("genuine", "fake"), result.verdict
+    assert result.identity.signer_status == "not_enrolled"
+    assert ("VNeID has no enrolled certificate: apkscan cannot confirm this copy is genuine — "
+            "enrol a Play-installed copy with `apkscan trust enroll`") in row_for(result, "en")["reasons"]
+    assert "VNeID chưa có chứng chỉ được đăng ký" in row_for(result, "vi")["reasons"]
 
 
 def test_genuine_reference_and_its_rotated_successor(samples, trust_file):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 import subprocess
 import time
 
@@ -18,6 +17,7 @@ from apkscan.manifest.binxml import decode
 from apkscan.manifest.problems import BinaryXmlRejected, ProblemLog
 from apkscan.manifest.render import to_element
 from apkscan.manifest.resources import Resolver
+from conftest import require_tool
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +70,8 @@ SPECIAL = ("golden-pinsapp-signed.apk", "v1-only-no-uses-sdk.apk", "original-wit
            "golden-aligned-in.apk")
 
 
-@pytest.mark.skipif(shutil.which("aapt") is None, reason="aapt (Debian package aapt) is not installed")
 def test_facts_agree_with_aapt_badging(signing_corpus, corpus_results):
+    require_tool("aapt")
     results, _ = corpus_results
     names = sorted(results)
     sample = sorted(set(names[::9]) | {n for n in SPECIAL if n in results})

@@ -4,14 +4,14 @@ from __future__ import annotations
 import re
 
 import pytest
+from content_kit import dex, elf, run_content, write_apk
 
 from apkscan.analyzers import yara_engine
 from apkscan.analyzers.dex_strings import parse_dex_strings, string_data_span
 from apkscan.analyzers.yara_scan import YaraAnalyzer
 from apkscan.config import ScanConfig
-from content_kit import dex, elf, run_content, write_apk
 
-RULE_RE = re.compile(r"^rule\s+(\w+)\s*\{(.*?)^\}", re.S | re.M)
+RULE_RE = re.compile(r"^rule\s+(\w+)\s*\{(.*?)^\}", re.DOTALL | re.MULTILINE)
 KIND_EQ = re.compile(r'entry_kind\s*==\s*"(\w+)"')
 KIND_NE = re.compile(r'entry_kind\s*!=\s*"(\w+)"')
 

@@ -17,8 +17,14 @@ import pytest
 import report_browser as browser
 import report_samples as samples
 from apkscan.report import ReportMeta, render
+from conftest import require_tool
 
-pytestmark = pytest.mark.skipif(browser.chromium_path() is None, reason="chromium is not installed (apt-get install chromium)")
+
+@pytest.fixture(scope="module", autouse=True)
+def chromium() -> str:
+    """Every test here drives Chromium: skipped without it, failed with APKSCAN_REQUIRE_TOOLS=1."""
+    return require_tool("chromium", "chromium-browser")
+
 
 META = ReportMeta(rules_sha256="ef" * 32, ioc_version="iocs-2026-07", case="VA-2026-001", examiner="Nguyễn Văn An",
                   lang="vi", scanned_at="2026-07-01T08:00:00Z", icons=samples.icons())

@@ -18,6 +18,7 @@ from apkscan.report import ReportMeta, render
 from apkscan.samples.build import build_all
 from apkscan.scan import scan_file
 from apkscan.trust import enroll
+from conftest import require_tool
 
 RECIPES = ["vneid-reference", "fake-vneid-golddigger", "fake-vneid-label-zero-width", "benign-vneid-guide", "benign-sms-app"]
 META = ReportMeta(rules_sha256="0f" * 32, ioc_version="test", case="VA-TEST", examiner="Lê Văn C",
@@ -77,8 +78,8 @@ def test_text_report_of_real_scans(batch):
     assert "NOT_A_ZIP" in rows["notes.apk"]
 
 
-@pytest.mark.skipif(browser.chromium_path() is None, reason="chromium is not installed")
 def test_html_of_real_scans_embeds_icons_and_renders(batch, tmp_path):
+    require_tool("chromium", "chromium-browser")
     paths, config = batch
     html = render("html", scan_all(paths, config), META)
     assert html.count('src="data:image/png;base64,') == len(RECIPES)  # every built APK has a PNG icon

@@ -6,7 +6,6 @@ import hashlib
 import io
 import json
 import re
-import shutil
 import subprocess
 import time
 import zipfile
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from apkscan.model import VERDICTS
+from conftest import require_tool
 from apkscan.samples.build import build_all, buildable_ids
 from apkscan.samples.recipes import load_all, load_recipes
 from apkscan.samples.testkeys import load_test_key
@@ -38,13 +38,6 @@ except Exception:
     pass
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if not path:
-        pytest.skip(f"Debian tool {name} is not installed (.ci/run installs it)")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -179,7 +172,7 @@ def test_family_tells_are_where_the_brief_says(by_id, recipes):
 # --- independent parsers -----------------------------------------------------------------------
 
 def test_aapt_badging_reads_package_and_label(by_id, recipes):
-    aapt = _tool("aapt")
+    aapt = require_tool("aapt")
 
     def badging(rid):
         out = _run([aapt, "dump", "badging", str(by_id[rid][0])])
@@ -230,7 +223,7 @@ def test_foreground_service_and_accessibility_config_decode(by_id):
 
 
 def test_dexdump_accepts_every_dex(by_id, tmp_path):
-    dexdump = _tool("dexdump")
+    dexdump = require_tool("dexdump")
     jobs = []
     for rid, (path, _) in sorted(by_id.items()):
         z = zipfile.ZipFile(path)
@@ -281,7 +274,7 @@ def signed(by_id, recipes, tmp_path_factory):
     """The built APKs if the factory signed them, else copies signed by apksigner (test only)."""
     if all(s["signed"] for _, s in by_id.values()):
         return {rid: p for rid, (p, _) in by_id.items()}
-    apksigner = _tool("apksigner")
+    apksigner = require_tool("apksigner")
     work = tmp_path_factory.mktemp("apksigner")
     out = {}
 
@@ -296,7 +289,7 @@ def signed(by_id, recipes, tmp_path_factory):
 
 
 def test_apksigner_verifies_every_sample(signed, recipes):
-    apksigner = _tool("apksigner")
+    apksigner = require_tool("apksigner")
 
     def verify(rid):
         # apksigner skips JAR verification when minSdk >= 24; with v1 present ask for the API 18+ view
@@ -323,12 +316,11 @@ def test_apksigner_verifies_every_sample(signed, recipes):
 # --- the project's YARA rules fire on the families they describe --------------------------------
 
 def test_yara_rules_match_expected_findings(by_id, recipes):
-    yara = pytest.importorskip("yara")
-    rule_dir = ROOT / "signatures" / "yara"
-    files = sorted(rule_dir.glob("*.yar")) if rule_dir.is_dir() else []
-    if not files:
-        pytest.skip("signatures/yara has no rules yet")
+    import yara
     from androguard.core.axml import AXMLPrinter
+
+    files = sorted((ROOT / "signatures" / "yara").glob("*.yar"))
+    assert files, "signatures/yara has no rules"
 
     rules = yara.compile(filepaths={p.stem: str(p) for p in files},
                          externals={"entry_kind": "", "entry_name": "", "package": "", "label": ""})
@@ -364,13 +356,9 @@ def test_yara_rules_match_expected_findings(by_id, recipes):
 # --- the command line --------------------------------------------------------------------------
 
 def test_cli_build_writes_index(tmp_path):
-    try:
-        from apkscan.cli.samples import samples_group
-    except ImportError as exc:
-        if "apkscan.cli.samples" in str(exc):
-            raise
-        pytest.skip(f"apkscan.cli is not importable yet: {exc}")
     from click.testing import CliRunner
+
+    from apkscan.cli.samples import samples_group
 
     res = CliRunner().invoke(samples_group, ["build", str(tmp_path / "out"), "--only", "vneid-reference",
                                              "--only", "benign-notes"])
@@ -379,3 +367,23 @@ def test_cli_build_writes_index(tmp_path):
     assert [s["recipe"] for s in index["samples"]] == ["vneid-reference", "benign-notes"]
     bad = CliRunner().invoke(samples_group, ["build", str(tmp_path / "x"), "--only", "../etc"])
     assert bad.exit_code == 1 and "recipe" in bad.output
+
+
+# --- the test-key generator runs on every supported Python (setup.cfg: >=3.10) -------------------
+
+def test_generated_test_key_on_python_without_datetime_utc(monkeypatch):
+    """generate_test_key (the tool that made samples_meta/keys) with ``datetime.UTC`` removed, as on
+    Python 3.10: it must use datetime.timezone.utc, and the certificate starts 2020-01-01 UTC."""
+    import datetime
+
+    from cryptography import x509
+
+    from apkscan.samples.testkeys import generate_test_key
+
+    monkeypatch.delattr(datetime, "UTC", raising=False)
+    pem = generate_test_key("TEST-ONLY-probe", "ec")
+    cert = x509.load_pem_x509_certificate(pem[pem.index(b"-----BEGIN CERTIFICATE-----"):])
+    start = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
+    assert cert.not_valid_before_utc == start
+    assert cert.not_valid_after_utc == start + datetime.timedelta(days=365 * 50)
+    assert b"PRIVATE KEY" in pem and b"TEST key" in pem

@@ -1,10 +1,9 @@
 """The factory's format writers, each checked by an independent reader (androguard, zipfile, zlib,
-Debian dexdump/readelf when installed)."""
+Debian dexdump and readelf: skipped when absent, required with APKSCAN_REQUIRE_TOOLS=1)."""
 from __future__ import annotations
 
 import hashlib
 import io
-import shutil
 import struct
 import subprocess
 import zipfile
@@ -18,6 +17,7 @@ from apkscan.samples.dex import DexClass, build_dex, mutf8
 from apkscan.samples.elf import ABIS, ElfSpec, build_elf
 from apkscan.samples.png import icon_png
 from apkscan.samples.zipwriter import ZipEntry, default_entry, write_zip
+from conftest import require_tool
 
 
 def _quiet_androguard():
@@ -32,11 +32,6 @@ def _quiet_androguard():
 _quiet_androguard()
 
 
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if not path:
-        pytest.skip(f"Debian tool {name} is not installed (apt-get install {name})")
-    return path
 
 
 # --- binary XML -------------------------------------------------------------------------------
@@ -137,7 +132,7 @@ def test_dex_header_checksums_and_sorted_strings():
 
 
 def test_dex_passes_dexdump_verifier(tmp_path):
-    dexdump = _tool("dexdump")
+    dexdump = require_tool("dexdump")
     classes = [DexClass("com.example.A", "android.app.Activity", ("wss://sock.vnsame.vip:8081", "Định danh")),
                DexClass("com.example.B", "com.example.A", payload=bytes(range(256)) * 3 + b"x"),
                DexClass("com.example.Big", strings=tuple(f"s{i:06d}" for i in range(66000)))]
@@ -172,14 +167,13 @@ def test_elf_is_a_valid_shared_object(abi, tmp_path):
     assert struct.unpack_from("<H", data, 16)[0] == 3  # ET_DYN
     assert struct.unpack_from("<H", data, 18)[0] == ABIS[abi][1]
     assert b"Virbox Protector\x00" in data
-    readelf = shutil.which("readelf")
-    if readelf:
-        path = tmp_path / "lib.so"
-        path.write_bytes(data)
-        out = subprocess.run([readelf, "-W", "-h", "-d", "--dyn-syms", "-S", str(path)], capture_output=True, text=True)
-        assert out.returncode == 0 and "Warning" not in out.stderr and "Error" not in out.stderr, out.stderr
-        assert "Library soname: [libstrategy.so]" in out.stdout
-        assert "JNI_OnLoad" in out.stdout and "Java_x_y" in out.stdout
+    readelf = require_tool("readelf")
+    path = tmp_path / "lib.so"
+    path.write_bytes(data)
+    out = subprocess.run([readelf, "-W", "-h", "-d", "--dyn-syms", "-S", str(path)], capture_output=True, text=True)
+    assert out.returncode == 0 and "Warning" not in out.stderr and "Error" not in out.stderr, out.stderr
+    assert "Library soname: [libstrategy.so]" in out.stdout
+    assert "JNI_OnLoad" in out.stdout and "Java_x_y" in out.stdout
 
 
 # --- PNG ---------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 import subprocess
 import zipfile
 
@@ -13,6 +12,7 @@ import pytest
 
 from apkscan.samples.apk_builder import build_unsigned
 from apkscan.samples.phone_dump import build_phone_dump
+from conftest import require_tool
 
 MB = 1024 * 1024
 
@@ -55,9 +55,7 @@ def test_splits_hold_what_bundletool_puts_there(dump):
     assert "res/mipmap-xxhdpi-v4/ic_launcher.png" in dens and "resources.arsc" in dens
     assert "resources.arsc" in zipfile.ZipFile(d / "split_config.vi.apk").namelist()
 
-    aapt = shutil.which("aapt")
-    if not aapt:
-        pytest.skip("Debian aapt is not installed")
+    aapt = require_tool("aapt")
     heads = {}
     for name in ("base.apk", "split_config.arm64_v8a.apk", "split_config.xxhdpi.apk", "split_config.vi.apk"):
         res = subprocess.run([aapt, "dump", "badging", str(d / name)], capture_output=True, timeout=60)
@@ -80,12 +78,9 @@ def test_splits_hold_what_bundletool_puts_there(dump):
 
 def test_all_parts_of_an_app_share_one_signer(dump):
     out, index = dump
-    apksigner = shutil.which("apksigner")
-    if not apksigner:
-        pytest.skip("Debian apksigner is not installed")
+    apksigner = require_tool("apksigner")
     app = next(a for a in index["apps"] if a["store_install"])
-    if not app["signed"]:
-        pytest.skip("the factory's signer is not available, the dump is unsigned")
+    assert app["signed"], "the factory signs every store-installed app of the dump"
     digests = set()
     for f in app["files"]:
         res = subprocess.run([apksigner, "verify", "--print-certs", str(out / f["file"])], capture_output=True, timeout=60)
@@ -113,8 +108,7 @@ def test_bulk_code_is_multidex_and_verifies(tmp_path):
     raw = sum(z.getinfo(n).file_size for n in dex)
     packed = sum(z.getinfo(n).compress_size for n in dex)
     assert 9 * MB < raw < 11.5 * MB and 0.4 < packed / raw < 0.85  # compresses like real DEX, not like zeros
-    dexdump = shutil.which("dexdump")
-    if dexdump:
-        for n in dex:
-            (tmp_path / n).write_bytes(z.read(n))
-            assert subprocess.run([dexdump, str(tmp_path / n)], capture_output=True, timeout=120).returncode == 0
+    dexdump = require_tool("dexdump")
+    for n in dex:
+        (tmp_path / n).write_bytes(z.read(n))
+        assert subprocess.run([dexdump, str(tmp_path / n)], capture_output=True, timeout=120).returncode == 0

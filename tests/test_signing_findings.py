@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import io
+import json
 import zipfile
 
 import pytest
@@ -154,10 +156,121 @@ def test_invalid_corpus_signature(signing_corpus):
     assert found["SIG_INVALID"].evidence["failed_schemes"] == ["v2"]
 
 
-def test_not_checked_says_nothing(malformed_corpus):
-    """apkscan's own limits stopped verification: no finding claims anything about the signature."""
+def test_limits_say_not_verifiable_never_invalid(malformed_corpus):
+    """apkscan's own limits stopped verification: the finding says the signature was not checked
+    (and what the APK carries), never that it is invalid or absent."""
     res = verify_apk(malformed_corpus / "zipbomb-1GiB-zeros__resigned.apk")
-    assert res.verified is None and signing_findings(res, 21) == []
+    assert res.verified is None
+    found = {f.id: f for f in signing_findings(res, 21)}
+    assert set(found) == {"SIG_NOT_VERIFIABLE"}
+    ev = found["SIG_NOT_VERIFIABLE"].evidence
+    assert ev["blocks_present"] == ["v1", "v2", "v3"]
+    assert [r["name"] for r in ev["reasons"]] == ["VERIFICATION_INCOMPLETE"]
+    # the limit itself weighs (LIMIT_*, ZIP_*): this finding only informs
+    assert found["SIG_NOT_VERIFIABLE"].severity == "info"
+    # a placeholder result (verification never attempted) says nothing at all
+    assert signing_findings(dataclasses.replace(res, issues=()), 21) == []
+
+
+# --- a signature that cannot be verified is never "unsigned" (reviewer's defect) -----------------
+
+CORPUS_SIGNER = "469d994c1f892db3abfe0c234779067200b0bcccf23304eced3a747d2a612e2b"
+
+
+SIGNATURE_BLOCK_IDS = {0x7109871A, 0xF05368C0, 0x1B93AD61}  # v2, v3, v3.1 (a source stamp signs no content)
+
+
+def _carries_signature(path) -> bool | None:
+    """Independent of apkscan: Python's zipfile lists META-INF signature files, and the APK
+    Signing Block (magic right before the central directory, then (u64 length, u32 id, value)
+    pairs) holds a v2/v3/v3.1 pair. None: zipfile cannot read the file."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+            cd_offset = zf.start_dir
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
+    if any(n.upper().startswith("META-INF/") and n.upper().endswith((".SF", ".RSA", ".DSA", ".EC")) for n in names):
+        return True
+    data = path.read_bytes()[:cd_offset]
+    if len(data) < 32 or data[-16:] != b"APK Sig Block 42":
+        return False
+    size = int.from_bytes(data[-24:-16], "little")
+    pos, end = len(data) - size - 8 + 8, len(data) - 24
+    while 0 <= pos and pos + 12 <= end:
+        length = int.from_bytes(data[pos:pos + 8], "little")
+        if int.from_bytes(data[pos + 8:pos + 12], "little") in SIGNATURE_BLOCK_IDS:
+            return True
+        pos += 8 + length
+    return False
+
+
+def test_no_signed_corpus_apk_is_reported_unsigned(signing_corpus, malformed_corpus):
+    checked = 0
+    for corpus in (signing_corpus, malformed_corpus):
+        for row in [json.loads(x) for x in (corpus / "expected.jsonl").read_text().splitlines() if x.strip()]:
+            path = corpus / row["file"]
+            carries = _carries_signature(path)
+            if row["apksigner_31"]["verdict"] == "verifies":
+                assert carries, row["file"]  # the independent check itself sees every verified signature
+            if not carries:
+                continue
+            checked += 1
+            res = verify_apk(path)
+            ids = [f.id for f in signing_findings(res, None)]
+            assert "SIG_UNSIGNED" not in ids, (row["file"], res.verified, res.blocks_present, res.issues[:2])
+            assert res.blocks_present, row["file"]
+    assert checked > 350
+
+
+def test_unreadable_min_sdk_is_not_verifiable_with_its_blocks_and_certificate(tmp_path, malformed_corpus):
+    """apksigner throws on this file (minSdkVersion unreadable) though Android ignores the broken
+    header: the result keeps the v1+v2+v3 signature and its certificate, and says it was not verified."""
+    name = "axml-bad-chunk-type__resigned.apk"
+    res = verify_apk(malformed_corpus / name)
+    assert res.verified is None and res.signers == ()
+    assert [i.name for i in res.issues] == ["MIN_SDK_VERSION_UNKNOWN"]
+    assert "minSdkVersion" in res.issues[0].message and "--min-sdk" in res.issues[0].message
+    assert res.blocks_present == ("v1", "v2", "v3")
+    assert [c.cert_sha256 for c in res.extracted_certificates] == [CORPUS_SIGNER]
+    # with an explicit range it verifies, as `apksigner verify --min-sdk-version 24` says
+    explicit = verify_apk(malformed_corpus / name, min_sdk=24)
+    assert explicit.verified is True and [s.cert_sha256 for s in explicit.signers] == [CORPUS_SIGNER]
+
+    result = scan_file(str(malformed_corpus / name), ScanConfig())
+    assert result.status == "ok" and result.signing.blocks_present == ("v1", "v2", "v3")
+    found = _sig(result)
+    assert set(found) == {"SIG_NOT_VERIFIABLE"}, list(found)
+    ev = found["SIG_NOT_VERIFIABLE"].evidence
+    assert ev["blocks_present"] == ["v1", "v2", "v3"]
+    assert [c["cert_sha256"] for c in ev["certificates_carried"]] == [CORPUS_SIGNER]
+    assert found["SIG_NOT_VERIFIABLE"].title == "Signature could not be verified: MIN_SDK_VERSION_UNKNOWN"
+    assert found["SIG_NOT_VERIFIABLE"].severity == "medium"  # as much as "unsigned": nothing proves the publisher
+    assert found["SIG_NOT_VERIFIABLE"].title_vi.startswith("Không thể xác minh chữ ký số")
+
+
+def _bad_chunk_type(apk: bytes) -> bytes:
+    """The APK with its binary manifest's first chunk type zeroed (the corpus's axml-bad-chunk-type)."""
+    with zipfile.ZipFile(io.BytesIO(apk)) as zf:
+        manifest = zf.read("AndroidManifest.xml")
+    return _rezip(apk, replace={"AndroidManifest.xml": b"\0\0" + manifest[2:]})
+
+
+@pytest.mark.parametrize("schemes", [("v1",), ("v2",), ("v1", "v2", "v3")])
+def test_factory_apk_with_unreadable_min_sdk_keeps_its_signature(tmp_path, unsigned, key, schemes):
+    apk = sign_apk(_bad_chunk_type(unsigned[LEGACY]), [key], schemes=schemes, min_sdk=19)
+    result = _scan(tmp_path, apk)
+    assert result.signing.verified is None
+    assert result.signing.blocks_present == schemes
+    assert [c.cert_sha256 for c in result.signing.extracted_certificates] == [hashlib.sha256(key.certificate_der).hexdigest()]
+    assert set(_sig(result)) == {"SIG_NOT_VERIFIABLE"}
+
+
+def test_unsigned_apk_with_unreadable_min_sdk_is_still_unsigned(tmp_path, unsigned):
+    """No signature at all: whatever the SDK range, nothing can verify."""
+    result = _scan(tmp_path, _bad_chunk_type(unsigned[LEGACY]))
+    assert result.signing.verified is None and result.signing.blocks_present == ()
+    assert set(_sig(result)) == {"SIG_UNSIGNED"}
 
 
 # --- Janus ----------------------------------------------------------------------------------------

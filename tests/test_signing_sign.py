@@ -3,7 +3,6 @@ apkscan's verifier, naming the same signer; the same recipe must give the same b
 from __future__ import annotations
 
 import hashlib
-import shutil
 import subprocess
 
 import pytest
@@ -12,8 +11,8 @@ from apkscan.samples.build import Factory
 from apkscan.samples.testkeys import load_test_key
 from apkscan.signing import verify_apk
 from apkscan.signing.sign import sign_apk
+from conftest import require_tool
 
-APKSIGNER = shutil.which("apksigner")
 MAX_INT = 0x7FFFFFFF
 
 
@@ -35,8 +34,8 @@ def _sha(key) -> str:
 
 
 def _apksigner(path) -> tuple[bool, str]:
-    out = subprocess.run([APKSIGNER, "verify", "-v", "--print-certs", str(path)], capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run([require_tool("apksigner"), "verify", "-v", "--print-certs", str(path)],
+                         capture_output=True, text=True, timeout=120)
     text = out.stdout + out.stderr
     return out.returncode == 0 and text.startswith("Verifies"), text
 
@@ -79,9 +78,9 @@ def test_signed_apk_verifies_with_apkscan(case, keys, unsigned, tmp_path):
         assert [x["cert_sha256"] for x in result.lineage] == [_sha(keys["rsa"]), _sha(keys["ec"])]
 
 
-@pytest.mark.skipif(APKSIGNER is None, reason="Debian apksigner not installed")
 @pytest.mark.parametrize("case", ["v2-rsa", "v2-ec", "v3-rsa", "v3-lineage", "v31-lineage", "v1v2v3-legacy-lineage"])
 def test_signed_apk_verifies_with_apksigner(case, keys, unsigned, tmp_path):
+    require_tool("apksigner")
     apk, kwargs, _schemes, signer, lineage_len = CASES[case]
     path = tmp_path / f"{case}.apk"
     path.write_bytes(_sign(unsigned, keys, apk, kwargs))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import io
-import shutil
 import subprocess
 import zipfile
 
@@ -20,6 +19,7 @@ from apkscan.signing import pkcs7
 from apkscan.signing.jar_signer import sign_v1
 from apkscan.signing.keys import SigningKey
 from apkscan.signing.v1 import V1Result, V1Verifier
+from conftest import require_tool
 
 MAX_SDK = 2**31 - 1
 GENUINE_DEX = b"dex\n035\x00" + bytes(range(256)) * 40
@@ -152,13 +152,17 @@ def test_stripping_protection(tmp_path, genuine):
 # -- apksigner interoperability ------------------------------------------------------------------
 
 
-@pytest.mark.skipif(shutil.which("apksigner") is None, reason="Debian apksigner not installed")
+@pytest.fixture
+def apksigner() -> str:
+    return require_tool("apksigner")
+
+
 @pytest.mark.parametrize("kind,min_sdk", [("rsa", 14), ("ec", 18), ("dsa", 14)])
-def test_apksigner_accepts_our_signature(tmp_path, kind, min_sdk):
+def test_apksigner_accepts_our_signature(tmp_path, kind, min_sdk, apksigner):
     key = make_key("factory", kind)
     path, _ = signed_apk(tmp_path, [key], apk_signed_scheme_ids=())
     run = subprocess.run(
-        ["apksigner", "verify", "--min-sdk-version", str(min_sdk), "--max-sdk-version", "23", "-v", path],
+        [apksigner, "verify", "--min-sdk-version", str(min_sdk), "--max-sdk-version", "23", "-v", path],
         capture_output=True, text=True, timeout=120,
     )
     assert run.returncode == 0, run.stdout + run.stderr
@@ -166,12 +170,11 @@ def test_apksigner_accepts_our_signature(tmp_path, kind, min_sdk):
     assert verify(path, min_sdk, 23).verified
 
 
-@pytest.mark.skipif(shutil.which("apksigner") is None, reason="Debian apksigner not installed")
-def test_apksigner_and_we_reject_tampering(tmp_path, genuine):
+def test_apksigner_and_we_reject_tampering(tmp_path, genuine, apksigner):
     entries = app_entries()
     meta = sign_v1(entries, [genuine], apk_signed_scheme_ids=())
     path = write_apk(tmp_path / "t.apk", [(n, FAKE_DEX if n == "classes.dex" else d) for n, d in entries] + meta)
-    run = subprocess.run(["apksigner", "verify", "--min-sdk-version", "14", "--max-sdk-version", "23", path],
+    run = subprocess.run([apksigner, "verify", "--min-sdk-version", "14", "--max-sdk-version", "23", path],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode != 0
     assert names(verify(path, 14, 23)) == ["JAR_SIG_ZIP_ENTRY_DIGEST_DID_NOT_VERIFY"]
@@ -368,16 +371,15 @@ def test_public_key_serialisation_roundtrip(genuine):
     assert pkcs7.parse_certificate(genuine.certificate_der).public_key_info == spki
 
 
-def _apksigner_signers(path) -> tuple[bool, list[str]]:
-    run = subprocess.run(["apksigner", "verify", "--print-certs", "--min-sdk-version", "14",
+def _apksigner_signers(apksigner: str, path) -> tuple[bool, list[str]]:
+    run = subprocess.run([apksigner, "verify", "--print-certs", "--min-sdk-version", "14",
                           "--max-sdk-version", "23", path], capture_output=True, text=True, timeout=120)
     digests = [line.rsplit(":", 1)[1].strip() for line in run.stdout.splitlines()
                if "certificate SHA-256 digest:" in line]
     return run.returncode == 0, digests
 
 
-@pytest.mark.skipif(shutil.which("apksigner") is None, reason="Debian apksigner not installed")
-def test_apksigner_agrees_on_bag_attacks(tmp_path, genuine, attacker):
+def test_apksigner_agrees_on_bag_attacks(tmp_path, genuine, attacker, apksigner):
     """Differential check: for each certificate-bag attack, apksigner and V1Verifier give the same
     verdict and name the same signer certificate."""
     clone = make_key("cert", subject="Bo Cong an VNeID", serial=genuine.certificate.serial_number)
@@ -390,7 +392,7 @@ def test_apksigner_agrees_on_bag_attacks(tmp_path, genuine, attacker):
     for name, (signing_key, bag, sid_key) in cases.items():
         path = _attack_apk(tmp_path, signing_key, bag=bag, sid_key=sid_key, name=name)
         ours = verify(path, 14, 23)
-        theirs_ok, theirs_signers = _apksigner_signers(path)
+        theirs_ok, theirs_signers = _apksigner_signers(apksigner, path)
         assert ours.verified == theirs_ok, name
         if ours.verified:
             assert [s.cert_sha256 for s in ours.signers] == theirs_signers, name

@@ -128,6 +128,17 @@ def test_signer_trust_only_counts_verified_signers():
     assert signer_trust(ident, two).status == "foreign"  # every signer must be trusted
 
 
+def test_signer_trust_without_an_enrolled_certificate_is_not_enrolled():
+    """'foreign' means "enrolled, other certificate"; the bundled VNeID has no certificate (none is
+    public), so a verified signer there is 'not_enrolled', and an unverified one stays 'unverified'."""
+    bundled = load_store().get("vneid")
+    assert not bundled.certificate_enrolled
+    verified = SigningResult(verified=True, signers=(signer(CERT),))
+    assert signer_trust(bundled, verified).status == "not_enrolled"
+    assert signer_trust(None, verified).status == "not_enrolled"
+    assert signer_trust(bundled, SigningResult(verified=False)).status == "unverified"
+
+
 def test_cli_show_lists_identities_and_enrolled_certificates(tmp_path):
     path = tmp_path / "trust.json"
     enroll_scanned(scanned(), "vneid", path)

@@ -125,7 +125,7 @@ def test_matches_name_entries_and_offsets(tmp_path):
 # --- the project's sample set -------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def factory_samples(tmp_path_factory):
-    build = pytest.importorskip("apkscan.samples.build")
+    from apkscan.samples import build
     out = tmp_path_factory.mktemp("samples")
     index = build.build_all(out)
     return out, index["samples"]

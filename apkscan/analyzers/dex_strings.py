@@ -15,9 +15,11 @@ strings and the bytes scanned are bounded, and problems are reported instead of 
 """
 from __future__ import annotations
 
+import array
 import itertools
 import operator
 import struct
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +32,7 @@ DEFAULT_MAX_STRINGS = 1_000_000
 DEFAULT_MAX_STRING_BYTES = 1 << 20  # one string_data_item; longer ones are truncated
 DEFAULT_SCAN_BUDGET_FACTOR = 4  # total bytes scanned <= factor * len(dex) (defeats overlapping offsets)
 
+_U32 = "I" if array.array("I").itemsize == 4 else "L"  # array type code of a uint32
 CACHE_KEY = "dex_strings"  # ScanContext.cache[CACHE_KEY][display path] -> DexStrings
 
 
@@ -301,7 +304,9 @@ def string_data_span(data: bytes | memoryview, max_strings: int = DEFAULT_MAX_ST
         return (HEADER_SIZE, HEADER_SIZE)
     if count > max_strings or ids_off < HEADER_SIZE or ids_off + 4 * count > size:
         return None
-    offsets = struct.unpack_from(f"<{count}I", data, ids_off)
+    offsets = array.array(_U32, data[ids_off : ids_off + 4 * count])  # 4 bytes an id, not a tuple of ints
+    if sys.byteorder != "little":
+        offsets.byteswap()
     lo, hi = min(offsets), max(offsets)
     if hi >= size:
         return None

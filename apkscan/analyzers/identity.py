@@ -17,7 +17,8 @@ similarity score.
   signer, or with capabilities the genuine app never has (a trojanised copy); or it presents
   itself as a government brand with capabilities such a body's app never needs;
 * None: nothing claimed, or the identity has no enrolled certificate to decide with (the
-  identity says so plainly: ``certificate_enrolled`` is False with a reason).
+  identity says so plainly: ``signer_status`` "not_enrolled", ``certificate_enrolled`` False, a
+  reason, and the finding IMPERSONATION_CERT_NOT_ENROLLED).
 """
 from __future__ import annotations
 
@@ -63,7 +64,9 @@ class ResolvedIdentity(Identity):
     claimed_name: str | None = None
     claimed_kind: str | None = None  # app | brand
     package_owned: bool | None = None  # None: the claimed identity has no known package
-    signer_status: str | None = None  # trusted | foreign | unverified (for the claimed identity)
+    # for the claimed identity (apkscan.trust.SignerTrust): trusted | foreign (enrolled, other
+    # certificate) | not_enrolled (no certificate enrolled to compare with) | unverified
+    signer_status: str | None = None
     profile_violation: tuple[str, ...] = ()  # forbidden capabilities the app has
     reasons_vi: tuple[str, ...] = ()
     signals: tuple[Mapping[str, Any], ...] = ()
@@ -376,17 +379,18 @@ def resolve_facts(facts: AppFacts, signing: SigningResult | None, store: TrustSt
             findings.append(make("IMPERSONATION_UNVERIFIED_SIGNER", SOURCE, {
                 **evidence_base, "verified": getattr(signing, "verified", None),
                 "issues": [i.name for i in (getattr(signing, "issues", ()) or ())][:10]}))
-        elif ident.certificate_enrolled:
+        elif st.status == "foreign":
             certs = ", ".join(s.cert_sha256[:16] + "…" for s in signing.signers)
             _reason("foreign", en, vi, certs=certs, name=ident.name)
             findings.append(make("IMPERSONATION_FOREIGN_SIGNER", SOURCE, {
                 **evidence_base, "signers": [s.cert_sha256 for s in signing.signers],
                 "lineage": [n.get("cert_sha256") for n in (signing.lineage or ()) if isinstance(n, Mapping)],
                 "enrolled": sorted(ident.cert_sha256)}))
-        else:
+        else:  # not_enrolled: said plainly (severity low, so a text report shows it), never a guess
             _reason("not_enrolled", en, vi, name=ident.name, id=ident.id)
             findings.append(make("IMPERSONATION_CERT_NOT_ENROLLED", SOURCE, {
-                **evidence_base, "signers": [s.cert_sha256 for s in (signing.signers if signing else ())]}))
+                **evidence_base, "signers": [s.cert_sha256 for s in (signing.signers if signing else ())]},
+                name=ident.name, id=ident.id))
     else:
         if ident.packages:
             _reason("not_owned", en, vi, name=ident.name, packages=", ".join(ident.packages), package=package or "?")

@@ -20,10 +20,13 @@ from apkscan.datafiles import signatures_dir
 from apkscan.model import Finding, Signer, SigningResult
 from apkscan.signing.issues import entry_of
 from apkscan.signing.result import weak_digests
+from apkscan.signing.verifier import LIMIT_ISSUES
 
 SOURCE = "signing"
 SIGNATURE_SCHEMES = ("v1", "v2", "v3", "v3.1")  # what signs an APK (v4 is a detached file, a stamp signs no content)
 BLOCK_SCHEMES = frozenset({"v2", "v3", "v3.1"})
+# Issues after which blocks_present may be incomplete: an empty list does not mean "unsigned"
+SIGNATURES_UNSEEN = frozenset({"APK_SIG_BLOCK_TOO_LARGE", "UNEXPECTED_EXCEPTION"})
 # Janus (CVE-2017-13156): a DEX prepended to an APK keeps its JAR signature valid on Android 5.0-8.0
 # (API 21-26), fixed by the December 2017 security bulletin; a v2+ signature protects from API 24.
 JANUS_MIN_API, JANUS_MAX_API = 21, 26
@@ -151,12 +154,16 @@ def _invalid(res: SigningResult) -> list[Finding]:
     detail = ", ".join(failed)
     if entries:
         detail += f" ({', '.join(entries[:3])}{', ...' if len(entries) > 3 else ''})"
-    out = [_finding("SIG_INVALID", {
+    evidence = {
         "schemes_present": list(res.blocks_present),
         "failed_schemes": failed,
         "entries": entries[:MAX_LISTED],
         "issues": [i.to_dict() for i in res.issues[:MAX_LISTED]],
-    }, detail=detail)]
+    }
+    damaged = [w for w in res.warnings if w.name == "APK_SIG_BLOCK_MALFORMED"]
+    if damaged:  # a signing block Android ignores: the APK was signed, then damaged
+        evidence["signing_block_malformed"] = damaged[0].message
+    out = [_finding("SIG_INVALID", evidence, detail=detail)]
     proven = {s.cert_sha256 for s in res.signers}
     unproven = [c for c in res.extracted_certificates if c.cert_sha256 not in proven]
     if unproven:
@@ -209,12 +216,32 @@ def _unprotected(res: SigningResult) -> list[Finding]:
     }, detail=", ".join(entries[:3]) + (", ..." if len(entries) > 3 else ""))]
 
 
+def _not_verifiable(res: SigningResult) -> list[Finding]:
+    """Verification could not run to a verdict (apksig would throw, or apkscan's limits): say so,
+    and what the APK carries -- never "unsigned", never "invalid"."""
+    reasons = [i.to_dict() for i in res.issues[:MAX_LISTED]]
+    # apkscan's own limits already weigh as LIMIT_*/ZIP_* findings: this one only informs then
+    severity = "info" if all(i.name in LIMIT_ISSUES for i in res.issues) else None
+    return [_finding("SIG_NOT_VERIFIABLE", {
+        "blocks_present": list(res.blocks_present),
+        "reasons": reasons,
+        "certificates_carried": [{"cert_sha256": c.cert_sha256, "subject": c.subject}
+                                 for c in res.extracted_certificates[:5]],
+    }, severity=severity, detail=", ".join(dict.fromkeys(r["name"] for r in reasons)))]
+
+
 def signing_findings(res: SigningResult | None, min_sdk: int | None = None,
                      now: _dt.datetime | None = None) -> list[Finding]:
     """All signing findings for one verification result (``min_sdk``: the manifest's)."""
-    if res is None or res.verified is None:  # not checked (limits): nothing to say about it
+    if res is None:
         return []
-    if not any(s in SIGNATURE_SCHEMES for s in res.blocks_present):
+    signed = any(s in SIGNATURE_SCHEMES for s in res.blocks_present)
+    if res.verified is None:
+        if not res.issues:  # a placeholder: verification was never attempted
+            return []
+        if signed or {i.name for i in res.issues} & SIGNATURES_UNSEEN:
+            return _not_verifiable(res)
+    if not signed:  # whatever the SDK range, nothing could verify
         return [_finding("SIG_UNSIGNED", {"blocks_present": list(res.blocks_present),
                                           "issues": [i.name for i in res.issues]})]
     if not res.verified:

@@ -58,7 +58,7 @@ def generate_test_key(name: str, algorithm: str) -> bytes:
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "apkscan test fixtures"),
         x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
     ])
-    start = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    start = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
     cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(start)
             .not_valid_after(start + datetime.timedelta(days=365 * 50))

@@ -104,6 +104,27 @@ def locate(read_at, cd_offset: int, cd_size: int, eocd_offset: int,
     return SigningBlock(offset=offset, size=total, pairs=pairs, pairs_error=error)
 
 
+def damaged_block_ids(read_at, cd_offset: int, max_size: int = DEFAULT_MAX_BLOCK_SIZE) -> tuple[int, ...] | None:
+    """For a file where ``locate`` found no usable block: None when no APK Signing Block footer
+    (its magic) ends before the central directory at all, else the ids of the pairs readable in
+    the region the footer's size frames (possibly none). Android ignores such a block; apkscan
+    reports it, so that a signed-then-damaged APK is never taken for an unsigned one."""
+    if cd_offset < FOOTER_SIZE:
+        return None
+    footer = read_at(cd_offset - FOOTER_SIZE, FOOTER_SIZE)
+    if len(footer) != FOOTER_SIZE or footer[8:] != MAGIC:
+        return None
+    size_in_footer = struct.unpack_from("<Q", footer)[0]
+    total = size_in_footer + 8
+    if size_in_footer < FOOTER_SIZE or total > max_size or total > cd_offset:
+        return ()
+    data = read_at(cd_offset - total, total)
+    if len(data) != total:
+        return ()
+    pairs, _ = _parse_pairs(memoryview(data)[8:total - FOOTER_SIZE])
+    return tuple(ident for ident, _ in pairs)
+
+
 def _parse_pairs(region: memoryview) -> tuple[tuple[tuple[int, bytes], ...], str | None]:
     pairs: list[tuple[int, bytes]] = []
     pos, end, count = 0, len(region), 0

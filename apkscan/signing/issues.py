@@ -151,8 +151,12 @@ ISSUES: dict[str, str] = {
     "UNEXPECTED_EXCEPTION": "An unexpected exception was caught when verifying the signature: {0}",
     # apkscan: bounds of this tool, not apksig issues
     "APK_SIG_BLOCK_TOO_LARGE": "APK Signing Block not verified: {0}",
+    "APK_SIG_BLOCK_MALFORMED": "APK Signing Block present but malformed, so Android ignores it: {0}",
     "INVALID_SDK_RANGE": "The SDK range to verify for is invalid: {0}",
     "VERIFICATION_INCOMPLETE": "Verification could not read the whole APK: {0}",
+    # apksig throws MinSdkVersionException (no Issue): without minSdkVersion the SDK range is unknown
+    "MIN_SDK_VERSION_UNKNOWN": "Signatures not verified: minSdkVersion cannot be determined from AndroidManifest.xml ({0}); "
+                               "verify for an explicit range with `apkscan verify --min-sdk N`",
 }
 
 

@@ -16,6 +16,11 @@ Rules (Android / apksig):
 * targetSdk >= 30 requires v2 or newer; targetSandboxVersion > 1 requires v2 or newer.
 * `signers` only lists certificates whose signature verified over this APK's content;
   `extracted_certificates` lists everything seen.
+* `blocks_present` and `extracted_certificates` are collected before anything can stop
+  verification (apkscan.signing.carried), so a result that stopped early still names the
+  signature it could not check. Where apksig throws because minSdkVersion cannot be read
+  (MinSdkVersionException) the verdict is None ("not checked", issue MIN_SDK_VERSION_UNKNOWN);
+  a missing manifest or an unopenable ZIP stays False, as apksig's own tests assert.
 """
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ from apkscan.signing import block as block_mod
 from apkscan.signing import rules
 from apkscan.signing import v2 as v2_mod
 from apkscan.signing import v3 as v3_mod
+from apkscan.signing.carried import carried_certificates, has_jar_signature, unopened_file_signatures
 from apkscan.signing.certs import signer_from_der
 from apkscan.signing.digests import ContentDigester
 from apkscan.signing.issues import make
@@ -37,6 +43,9 @@ SDK_N, SDK_O, SDK_P, SDK_T = 24, 26, 28, 33
 INT_MAX = 0x7FFFFFFF
 MANIFEST = "AndroidManifest.xml"
 MAX_EOCD = 65535 + 22 + 1024  # EOCD record + longest comment (+ slack for odd tails)
+BLOCK_NAMES = {block_mod.V2_BLOCK_ID: "v2", block_mod.V3_BLOCK_ID: "v3", block_mod.V31_BLOCK_ID: "v3.1",
+               block_mod.STAMP_V2_BLOCK_ID: "stamp"}
+LIMIT_CODES = frozenset({"IO_ERROR", "INTERNAL", "LIMIT_EXCEEDED"})  # ArchiveError codes that are apkscan's
 
 
 @dataclass
@@ -65,7 +74,9 @@ class VerificationSession:
             try:
                 self._result = _finish(self._state)
             except Exception as exc:  # noqa: BLE001 - a bug must not escape as a crash of the scan
-                self._result = SigningResult(verified=None, issues=(make("UNEXPECTED_EXCEPTION", f"{type(exc).__name__}: {exc}"),))
+                present = _present(self._state) if self._state is not None else ()
+                self._result = SigningResult(verified=None, blocks_present=present,
+                                             issues=(make("UNEXPECTED_EXCEPTION", f"{type(exc).__name__}: {exc}"),))
         return self._result
 
 
@@ -79,6 +90,9 @@ class _State:
     target_sdk: int | None = None
     target_sandbox: int = 1
     manifest_error: SigningIssue | None = None
+    # the verdict when manifest_error stops verification: a missing or corrupt manifest fails as
+    # in apksig (ApkFormatException: Android cannot install it either); a limit means "not checked"
+    manifest_verdict: bool | None = False
     signing_block: block_mod.SigningBlock | None = None
     stages: list[_Stage] = field(default_factory=list)
     found: set[int] = field(default_factory=set)
@@ -89,6 +103,7 @@ class _State:
     v4: object | None = None
     stamp: object | None = None
     blocks_present: list[str] = field(default_factory=list)
+    warnings: list[SigningIssue] = field(default_factory=list)  # found before the schemes ran
 
 
 def prepare_verification(archive, min_sdk: int | None = None, max_sdk: int | None = None,
@@ -115,8 +130,12 @@ def verify_apk(path, min_sdk: int | None = None, max_sdk: int | None = None,
     try:
         archive = open_archive(path)
     except ArchiveError as err:
-        verified = None if err.code in ("IO_ERROR", "INTERNAL", "LIMIT_EXCEEDED") else False
-        return SigningResult(verified=verified, issues=(make("MALFORMED_APK", err.message),))
+        verified = None if err.code in LIMIT_CODES else False
+        # the verdict stands (Android cannot install it), but a signing block is still named
+        ids, carried = unopened_file_signatures(path)
+        present = tuple(dict.fromkeys(BLOCK_NAMES[i] for i in ids if i in BLOCK_NAMES))
+        return SigningResult(verified=verified, issues=(make("MALFORMED_APK", err.message),),
+                             blocks_present=present, extracted_certificates=carried)
     try:
         session = prepare_verification(archive, min_sdk=min_sdk, max_sdk=max_sdk, idsig_path=idsig_path)
         if session.file_consumers:
@@ -134,6 +153,12 @@ def verify_apk(path, min_sdk: int | None = None, max_sdk: int | None = None,
 
 def _prepare(state: _State, session: VerificationSession, min_sdk, max_sdk, idsig_path) -> None:
     archive = state.archive
+    # What the APK carries is read before anything can stop verification: a result that could not
+    # verify must still name its signing block and JAR signature (it is never "unsigned").
+    state.v1_present_by_name = has_jar_signature(archive)
+    _locate_block(state)
+    if state.fatal:
+        return
     state.max_sdk = INT_MAX if max_sdk is None else int(max_sdk)
     if min_sdk is not None and (int(min_sdk) < 0 or int(min_sdk) > state.max_sdk):
         # the caller's mistake, not the APK's (apksig: IllegalArgumentException): nothing was checked
@@ -148,9 +173,14 @@ def _prepare(state: _State, session: VerificationSession, min_sdk, max_sdk, idsi
     else:
         if state.manifest_error is not None:
             state.fatal.append(state.manifest_error)
+            state.fatal_verified = state.manifest_verdict
             return
         if levels.min_sdk is None:
-            state.fatal.append(make("MALFORMED_APK", f"unable to determine minSdkVersion: {levels.min_error}"))
+            # apksig throws MinSdkVersionException here (apksigner: "Failed to determine APK's minimum
+            # supported platform version"): the SDK range is unknown, so nothing can be concluded --
+            # Android itself does not need this reading to install the APK.
+            state.fatal.append(make("MIN_SDK_VERSION_UNKNOWN", levels.min_error))
+            state.fatal_verified = None
             return
         state.min_sdk = levels.min_sdk
         if state.min_sdk > state.max_sdk:
@@ -161,12 +191,7 @@ def _prepare(state: _State, session: VerificationSession, min_sdk, max_sdk, idsi
     if state.max_sdk >= SDK_O and state.manifest_error is not None:
         # apksig reads targetSandboxVersion for SDK 26+, so a missing manifest fails there too
         state.fatal.append(state.manifest_error)
-        return
-    state.v1_present_by_name = any(
-        e.name.upper().startswith("META-INF/") and e.name.upper().endswith(".SF") for e in archive.entries)
-
-    _locate_block(state)
-    if state.fatal:
+        state.fatal_verified = state.manifest_verdict
         return
     _parse_schemes(state)
     if idsig_path is not None:
@@ -212,6 +237,8 @@ def _read_manifest(state: _State):
         data = archive.read(entry)
     except ArchiveError as err:
         state.manifest_error = make("MALFORMED_APK", f"Failed to read AndroidManifest.xml: {err.message}")
+        if err.code in LIMIT_CODES:
+            state.manifest_verdict = None  # apkscan's bound, not the APK's fault: not checked
         return read_sdk_levels(b"")
     levels = read_sdk_levels(data)
     state.target_sdk = levels.target_sdk
@@ -221,22 +248,27 @@ def _read_manifest(state: _State):
 
 def _locate_block(state: _State) -> None:
     archive = state.archive
+    ids: tuple[int, ...] = ()
     try:
         state.signing_block = block_mod.locate(archive.read_at, archive.cd_offset, archive.cd_size,
                                                archive.eocd_offset)
-    except block_mod.SignatureNotFound:
+        ids = state.signing_block.ids()
+    except block_mod.SignatureNotFound as exc:
         state.signing_block = None
+        # Android ignores a badly framed block (as apksig: "no signature"); it is still evidence
+        # that the APK was signed, so it is named (and warned about), never verified.
+        damaged = block_mod.damaged_block_ids(archive.read_at, archive.cd_offset)
+        if damaged is not None:
+            state.warnings.append(make("APK_SIG_BLOCK_MALFORMED", exc))
+            ids = damaged
     except block_mod.BlockTooLarge as exc:
         state.fatal.append(make("APK_SIG_BLOCK_TOO_LARGE", exc))
         state.fatal_verified = None
         return
-    if state.signing_block is not None:
-        names = {block_mod.V2_BLOCK_ID: "v2", block_mod.V3_BLOCK_ID: "v3", block_mod.V31_BLOCK_ID: "v3.1",
-                 block_mod.STAMP_V2_BLOCK_ID: "stamp"}
-        for ident in state.signing_block.ids():
-            name = names.get(ident)
-            if name and name not in state.blocks_present:
-                state.blocks_present.append(name)
+    for ident in ids:
+        name = BLOCK_NAMES.get(ident)
+        if name and name not in state.blocks_present:
+            state.blocks_present.append(name)
 
 
 def _block_value(state: _State, block_id: int) -> bytes | None:
@@ -312,8 +344,7 @@ class _Outcome:
 
 def _finish(state: _State) -> SigningResult:
     if state.fatal:
-        return SigningResult(verified=state.fatal_verified, issues=tuple(state.fatal),
-                             blocks_present=tuple(state.blocks_present))
+        return _stopped_result(state)
     out = _Outcome()
     digests = state.digester.results if state.digester is not None else {}
     stopped = False
@@ -384,20 +415,35 @@ def _build_result(state: _State, out: _Outcome) -> SigningResult:
     source = out.verified_schemes.get("v3.1") or out.verified_schemes.get("v3")
     if source is not None and source.lineage is not None:
         lineage = source.lineage.report()
-    v1_present = getattr(v1, "present", None) if v1 is not None else state.v1_present_by_name
-    found = set(state.blocks_present) | ({"v1"} if v1_present else set())
-    present = [name for name in ("v1", "v2", "v3", "v3.1", "v4", "stamp") if name in found]
     return SigningResult(
         verified=verified,
         schemes=tuple(schemes),
         signers=signers,
         issues=tuple(out.errors),
-        warnings=tuple(out.warnings),
+        warnings=tuple(state.warnings) + tuple(out.warnings),
         lineage=lineage,
-        blocks_present=tuple(present),
+        blocks_present=_present(state, v1),
         extracted_certificates=_extracted(state, out),
         algorithms=_algorithms(out) if verified else (),
     )
+
+
+def _present(state: _State, v1_result=None) -> tuple[str, ...]:
+    """Schemes found in the APK, verified or not, in a fixed order."""
+    v1_present = getattr(v1_result, "present", None) if v1_result is not None else state.v1_present_by_name
+    found = set(state.blocks_present) | ({"v1"} if v1_present else set())
+    return tuple(name for name in ("v1", "v2", "v3", "v3.1", "v4", "stamp") if name in found)
+
+
+def _stopped_result(state: _State) -> SigningResult:
+    """Verification stopped before the schemes ran: the verdict of the stop (fatal_verified), and
+    what the APK carries, read without verifying (never proof, but never "unsigned" either)."""
+    try:
+        carried = carried_certificates(state.archive, state.signing_block)
+    except Exception:  # noqa: BLE001 - the stop's reason matters more than the certificates
+        carried = ()
+    return SigningResult(verified=state.fatal_verified, issues=tuple(state.fatal), warnings=tuple(state.warnings),
+                         blocks_present=_present(state), extracted_certificates=carried)
 
 
 def _algorithms(out: _Outcome) -> tuple[dict, ...]:
