@@ -20,6 +20,14 @@ from apkscan.model import SEVERITY_RANK, Finding
 TEXT_FIELDS = ("title", "title_vi", "description", "description_vi", "advice", "advice_vi")
 
 
+_GENERIC_PLACEHOLDERS = {"name": ("The protected app", "Ứng dụng được bảo vệ"), "id": ("ID", "ID")}
+
+
+class _KeepUnknown(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
 @dataclass(frozen=True)
 class CatalogEntry:
     id: str
@@ -33,12 +41,15 @@ class CatalogEntry:
     origin: str = ""  # catalogue file the entry came from
 
     def text(self, name: str, lang: str = "en") -> str:
-        """``name`` in ``lang`` ("title", "description", "advice"), falling back to English."""
-        if lang == "vi":
-            value = getattr(self, f"{name}_vi")
-            if value:
-                return value
-        return getattr(self, name)
+        """``name`` in ``lang`` ("title", "description", "advice"), falling back to English.
+        Placeholders an analyzer fills per app (``{name}``: the app named) read generically here."""
+        value = getattr(self, f"{name}_vi") if lang == "vi" else ""
+        if not value:
+            value, lang = getattr(self, name), "en"
+        if "{" not in value:
+            return value
+        generic = {k: v[lang == "vi"] for k, v in _GENERIC_PLACEHOLDERS.items()}
+        return value.format_map(_KeepUnknown(generic))
 
 
 @dataclass(frozen=True)

@@ -210,7 +210,9 @@ class _View:
             "trusted": _with_id(ident.trusted),
             "similarity": round(ident.similarity * 100),
             "enrolled": self.tr(enrolled),
-            "reasons": list(ident.reasons),
+            # the identity analyzer words its reasons in both languages (reasons_vi, same order)
+            "reasons": list(getattr(ident, "reasons_vi", ()) or ident.reasons) if self.lang == "vi"
+            else list(ident.reasons),
             "notes": notes,
         }
 

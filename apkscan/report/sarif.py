@@ -66,7 +66,7 @@ def _rule(entry: CatalogEntry, default_severity: str) -> dict[str, Any]:
             "tags": ["security", "android", entry.id.split("_", 1)[0].lower()],
         },
     }
-    vi = {k: v for k, v in (("title_vi", entry.title_vi), ("description_vi", entry.description_vi), ("advice_vi", entry.advice_vi)) if v}
+    vi = {f"{k}_vi": entry.text(k, "vi") for k in ("title", "description", "advice") if getattr(entry, f"{k}_vi")}
     if vi:
         rule["properties"].update(vi)
     return rule
