@@ -165,7 +165,7 @@ def render_markdown(model: RiskModel | None = None, catalog: Catalog | None = No
         for finding_id in by_family[family]:
             entry = catalog.get(finding_id)
             weight, _ = model.weight(finding_id, entry.severity)
-            w(f"| `{finding_id}` | {entry.severity} | {weight} | {_cell(entry.text("title"))} |")
+            w(f"| `{finding_id}` | {entry.severity} | {weight} | {_cell(entry.text('title'))} |")
         w("")
     w("`YARA_*` ids come from the rules in signatures/yara (severity from each rule's meta); rules "
       "added with `--rules` weigh their severity's weight the same way. `VERDICT_FAKE`, `VERDICT_MALICIOUS` and "
