@@ -160,3 +160,23 @@ def test_split_that_is_another_app_is_reported(dump, sample_set, tmp_path):
     hidden = [f for f in r["findings"] if f["path"].startswith("split_config.arm64_v8a.apk")]
     assert {f["source"] for f in hidden} >= {"identity", "permissions"}  # the hidden app's own evidence
     assert r["risk"]["level"] in ("high", "critical") and r["verdict"] in ("malicious", "suspicious", "fake")
+
+
+def test_evidence_zip_members_recognised_by_content(sample_set, tmp_path):
+    samples, _ = sample_set
+    evidence = tmp_path / "zalo-export.zip"
+    with zipfile.ZipFile(evidence, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(samples / "fake-vneid-golddigger.apk", "Zalo/received/file_1234.bin")  # renamed APK
+        z.writestr("Zalo/received/photo.jpg", b"\xff\xd8\xff" + b"0" * 500)
+        z.writestr("Zalo/received/archive.zip", _plain_zip())
+    _, results = _scan_jsonl(str(evidence), "--jobs", "0")
+    assert [r["input"]["path"] for r in results] == [f"{evidence}!Zalo/received/file_1234.bin"]
+    assert results[0]["verdict"] == "fake"
+
+
+def _plain_zip() -> bytes:
+    import io
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("notes.txt", "not an app")
+    return buf.getvalue()

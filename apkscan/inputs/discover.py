@@ -88,7 +88,9 @@ def classify_zip(path: str) -> str | None:
         return "apk"
     apks = [n for n in names if n.lower().endswith(APK_SUFFIXES) and not n.endswith("/")]
     if not apks:
-        return None
+        # APKs renamed inside the evidence ZIP (e.g. a Zalo download kept as "file_123.bin")
+        return "evidence_zip" if _evidence_members(path) and not path.lower().endswith(BUNDLE_SUFFIXES) \
+            else None
     bundle_markers = {"manifest.json", "info.json", "toc.pb", "meta.sai_v2.json"}
     top_level_apks = [n for n in apks if "/" not in n or n.startswith("splits/")]
     if path.lower().endswith(BUNDLE_SUFFIXES) or (bundle_markers & set(names) and top_level_apks):
@@ -96,10 +98,39 @@ def classify_zip(path: str) -> str | None:
     return "evidence_zip"
 
 
+# First entries that mark a ZIP as an APK (aapt/apkbuilder/bundletool order, JAR signing first)
+_APK_FIRST_ENTRIES = ("AndroidManifest.xml", "META-INF/", "classes.dex", "resources.arsc", "res/", "assets/", "lib/")
+
+
+def _member_is_apk(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Recognise an APK inside an evidence ZIP by content, whatever its name: it starts with a
+    local file header whose entry name is one an APK starts with. Reads ~100 bytes of it."""
+    if info.file_size < 30:
+        return False
+    try:
+        with z.open(info) as f:
+            head = f.read(30 + 64)
+    except Exception:  # encrypted, damaged, unsupported method: not recognisable
+        return False
+    if head[:4] != b"PK\x03\x04":
+        return False
+    name_len = int.from_bytes(head[26:28], "little")
+    first = head[30:30 + min(name_len, 64)].decode("utf-8", "replace")
+    return first.startswith(_APK_FIRST_ENTRIES)
+
+
 def _evidence_members(path: str) -> list[Candidate]:
-    names = _zip_names(path) or []
-    return [Candidate(path, False, "zip_member", member=n) for n in sorted(names)
-            if n.lower().endswith(APK_SUFFIXES) and not n.endswith("/")]
+    out = []
+    try:
+        with zipfile.ZipFile(path) as z:
+            for info in sorted(z.infolist(), key=lambda i: i.filename):
+                if info.is_dir():
+                    continue
+                if info.filename.lower().endswith(APK_SUFFIXES) or _member_is_apk(z, info):
+                    out.append(Candidate(path, False, "zip_member", member=info.filename))
+    except Exception:  # the archive became unreadable: the scan of the file itself reports it
+        return [Candidate(path, True, "apk")]
+    return out
 
 
 def _split_dir(dirpath: str, filenames: list[str]) -> Candidate | None:
