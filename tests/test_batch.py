@@ -56,3 +56,21 @@ def test_case_store_dedupes_and_resumes(signing_corpus, tmp_path):
         assert stored.input.sha256 and stored.status == "ok"
         os.utime(a, ns=(0, 0))  # changed on disk: resume must look again
         assert not store.already_scanned(str(a), str(a))
+
+
+def _greedy_scan(task, config):
+    if os.path.basename(task.path).startswith("greedy"):
+        hog = bytearray(3 << 30)  # more than the guard allows: MemoryError in the worker
+        return hog
+    return scan_task(task, config)
+
+
+def test_memory_guard_costs_only_that_apk(signing_corpus, tmp_path):
+    src = signing_corpus / "golden-aligned-v1v2v3-out.apk"
+    names = ["greedy.apk", "ok.apk"]
+    for n in names:
+        shutil.copyfile(src, tmp_path / n)
+    tasks = [Task(i, Candidate(str(tmp_path / n))) for i, n in enumerate(names)]
+    got = dict(scan_many(tasks, ScanConfig(), jobs=1, time_limit_s=60, memory_mb=1024, scan_func=_greedy_scan))
+    assert got[0].status == "error" and got[0].error.code == "MEMORY"
+    assert got[1].status == "ok"

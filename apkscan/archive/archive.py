@@ -41,7 +41,7 @@ def _guard(method):
         except ArchiveError:
             raise
         except MemoryError:
-            raise ArchiveError("LIMIT_EXCEEDED", "out of memory") from None
+            raise ArchiveError("MEMORY", "out of memory (the worker's memory guard was reached)") from None
         except Exception as exc:  # noqa: BLE001 - the contract: nothing but ArchiveError escapes
             raise ArchiveError("INTERNAL", f"{method.__name__}: {type(exc).__name__}: {exc}") from None
 

@@ -54,7 +54,12 @@ def _worker_main(conn: Connection, config: ScanConfig, memory_mb: int | None, sc
             return
         if task is None:
             return
-        result = scan_func(task, config)
+        try:
+            result = scan_func(task, config)
+        except MemoryError:
+            result = _failure(task, "MEMORY", f"analysis exceeded the worker's memory guard ({memory_mb} MiB)")
+        except Exception as exc:  # scan_file never raises; this guards a custom scan_func
+            result = _failure(task, "INTERNAL", f"internal error: {type(exc).__name__}: {exc}")
         try:
             conn.send((task.index, result))
         except (OSError, ValueError):
@@ -70,6 +75,12 @@ def _task_bytes(task: Task) -> int:
         except OSError:
             pass
     return total
+
+
+def _failure(task: Task, code: str, message: str) -> ScanResult:
+    from apkscan.batch.runner import failure_result
+
+    return failure_result(task, code, message)
 
 
 def scan_task(task: Task, config: ScanConfig) -> ScanResult:
