@@ -34,3 +34,33 @@ class Analyzer(Protocol):
     name: str
 
     def analyze(self, ctx: ScanContext) -> Iterable[Finding]: ...
+
+
+class EntryPassAnalyzer:
+    """An analyzer whose work happens in the archive's shared entry pass.
+
+    ``entry_consumer(ctx)`` joins that pass (each entry inflated once for everyone);
+    ``analyze(ctx)`` returns the consumer's findings, running a pass of its own when the
+    analyzer is used stand-alone. Subclasses set ``name`` and implement ``make_consumer``.
+    """
+
+    name = "entry-pass"
+
+    def make_consumer(self, ctx: ScanContext):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def _key(self) -> str:
+        return f"consumer:{self.name}"
+
+    def entry_consumer(self, ctx: ScanContext):
+        consumer = self.make_consumer(ctx)
+        ctx.cache[self._key] = consumer
+        return consumer
+
+    def analyze(self, ctx: ScanContext) -> Iterable[Finding]:
+        consumer = ctx.cache.pop(self._key, None)
+        if consumer is None:
+            consumer = self.make_consumer(ctx)
+            ctx.archive.for_each_entry([consumer])
+        return consumer.finish()

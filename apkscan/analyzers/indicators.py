@@ -33,6 +33,7 @@ from apkscan.analyzers.content_findings import (
 )
 from apkscan.analyzers.dex_strings import dex_strings_for, is_dex
 from apkscan.datafiles import samples_meta_dir
+from apkscan.analyzers.base import EntryPassAnalyzer
 from apkscan.model import Finding
 
 SOURCE = "indicators"
@@ -483,21 +484,8 @@ def _archive_sha256(archive: Any) -> str | None:
     return str(value).lower() if value else None
 
 
-class IndicatorAnalyzer:
-    """Pipeline analyzer: ``entry_consumer(ctx)`` joins the shared entry pass, ``analyze(ctx)``
-    returns its findings (running a pass of its own when used stand-alone)."""
-
+class IndicatorAnalyzer(EntryPassAnalyzer):
     name = SOURCE
-    _KEY = "consumer:indicators"
 
-    def entry_consumer(self, ctx: Any) -> IndicatorConsumer:
-        consumer = IndicatorConsumer(ctx)
-        ctx.cache[self._KEY] = consumer
-        return consumer
-
-    def analyze(self, ctx: Any) -> Iterable[Finding]:
-        consumer = ctx.cache.pop(self._KEY, None)
-        if consumer is None:
-            consumer = IndicatorConsumer(ctx)
-            ctx.archive.for_each_entry([consumer])
-        return consumer.finish()
+    def make_consumer(self, ctx: Any):
+        return IndicatorConsumer(ctx)

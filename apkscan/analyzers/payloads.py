@@ -16,7 +16,7 @@ import io
 import math
 import zipfile
 from dataclasses import replace
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from apkscan.analyzers.content_findings import (
     apk_path,
@@ -32,6 +32,7 @@ from apkscan.analyzers.content_findings import (
     printable,
 )
 from apkscan.analyzers.dex_strings import dex_strings_for, is_dex
+from apkscan.analyzers.base import EntryPassAnalyzer
 from apkscan.model import Finding
 
 SOURCE = "payloads"
@@ -285,24 +286,11 @@ class PayloadConsumer:
         return out
 
 
-class PayloadAnalyzer:
-    """Pipeline analyzer: ``entry_consumer(ctx)`` joins the shared entry pass, ``analyze(ctx)``
-    returns its findings (running a pass of its own when used stand-alone)."""
-
+class PayloadAnalyzer(EntryPassAnalyzer):
     name = SOURCE
-    _KEY = "consumer:payloads"
 
     def __init__(self, analyze_nested: AnalyzeNested | None = None) -> None:
         self.analyze_nested = analyze_nested
 
-    def entry_consumer(self, ctx: Any) -> PayloadConsumer:
-        consumer = PayloadConsumer(ctx, self.analyze_nested)
-        ctx.cache[self._KEY] = consumer
-        return consumer
-
-    def analyze(self, ctx: Any) -> Iterable[Finding]:
-        consumer = ctx.cache.pop(self._KEY, None)
-        if consumer is None:
-            consumer = PayloadConsumer(ctx, self.analyze_nested)
-            ctx.archive.for_each_entry([consumer])
-        return consumer.finish()
+    def make_consumer(self, ctx: Any):
+        return PayloadConsumer(ctx, self.analyze_nested)

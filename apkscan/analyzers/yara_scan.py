@@ -7,7 +7,7 @@ A match becomes a YARA_* finding carrying the rule's meta.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
 import yara
 
@@ -26,6 +26,7 @@ from apkscan.analyzers.content_findings import (
 )
 from apkscan.analyzers.dex_strings import is_dex, string_data_span
 from apkscan.analyzers.yara_engine import RuleSet, RulesError, load_rules, rule_meta
+from apkscan.analyzers.base import EntryPassAnalyzer
 from apkscan.model import Finding
 
 SOURCE = "yara"
@@ -191,21 +192,8 @@ class YaraConsumer:
         return out
 
 
-class YaraAnalyzer:
-    """Pipeline analyzer: ``entry_consumer(ctx)`` joins the shared entry pass, ``analyze(ctx)``
-    returns its findings (running a pass of its own when used stand-alone)."""
-
+class YaraAnalyzer(EntryPassAnalyzer):
     name = SOURCE
-    _KEY = "consumer:yara"
 
-    def entry_consumer(self, ctx: Any) -> YaraConsumer:
-        consumer = YaraConsumer(ctx)
-        ctx.cache[self._KEY] = consumer
-        return consumer
-
-    def analyze(self, ctx: Any) -> Iterable[Finding]:
-        consumer = ctx.cache.pop(self._KEY, None)
-        if consumer is None:
-            consumer = YaraConsumer(ctx)
-            ctx.archive.for_each_entry([consumer])
-        return consumer.finish()
+    def make_consumer(self, ctx: Any):
+        return YaraConsumer(ctx)
