@@ -116,6 +116,16 @@ def ioc_dir() -> Path:
     return samples_meta_dir() / "iocs"
 
 
+def _indicators_of(doc: dict):
+    """Indicators of one IOC file: a flat ``indicators`` list, or ``groups`` whose ``shared``
+    fields (family, campaign, source...) apply to each of their ``indicators``."""
+    yield from doc.get("indicators", ())
+    for group in doc.get("groups", ()):
+        shared = group.get("shared", {})
+        for item in group.get("indicators", ()):
+            yield {**shared, **item}
+
+
 @lru_cache(maxsize=4)
 def load_iocs(folder: str | None = None) -> IocSet:
     """Every samples_meta/iocs/*.json (or ``folder``) merged; first file wins on duplicates."""
@@ -125,7 +135,7 @@ def load_iocs(folder: str | None = None) -> IocSet:
     for path in sorted(root.glob("*.json")):
         doc = json.loads(path.read_text(encoding="utf-8"))
         versions.append(f"{doc.get('name', path.stem)}@{doc.get('version', '0')}")
-        for raw in doc.get("indicators", ()):
+        for raw in _indicators_of(doc):
             ind = Indicator(raw["type"], str(raw["value"]).strip(), raw.get("family") or "", raw.get("campaign") or "",
                             raw.get("source") or "", raw.get("confidence") or "high", raw.get("note") or "")
             if ind.type in ("domain", "sha256"):
