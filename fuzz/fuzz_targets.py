@@ -36,7 +36,7 @@ def _imports() -> dict:
     """The modules and names the targets use, by name. Imported lazily (not at module level) so
     that the atheris harness can import them under atheris.instrument_imports()."""
     from apkscan.analyzers import dex_strings  # noqa: F401 - every name here is returned by locals()
-    from apkscan.archive import ArchiveError, Limits, open_archive  # noqa: F401
+    from apkscan.archive import ANOMALY_IDS, ArchiveError, Limits, open_archive  # noqa: F401
     from apkscan.config import ScanConfig
     from apkscan.manifest import ManifestError, extract_facts, parse_xml_resource
     from apkscan.manifest.arsc import ArscError, ResourceTable
@@ -108,8 +108,9 @@ def scratch() -> ScratchFile:
 
 # -- targets -------------------------------------------------------------------------------------
 
-class _Sink:
-    """An entry-pass consumer that wants everything (exercises for_each_entry)."""
+class Sink:
+    """An entry-pass consumer that wants everything (exercises for_each_entry); a member that
+    cannot be read must be reported to it as an ArchiveError."""
 
     def feed(self, offset, chunk):
         pass
@@ -124,17 +125,21 @@ class _Sink:
         pass
 
     def entry_error(self, entry, error):
-        pass
+        from apkscan.archive import ArchiveError
+
+        assert isinstance(error, ArchiveError), error
 
 
-def check_archive(data: bytes) -> None:
-    """open_archive / read / stream / for_each_entry raise ArchiveError only, never INTERNAL."""
+def check_archive(data: bytes, limits=None) -> None:
+    """open_archive / read / stream / for_each_entry raise ArchiveError only, never INTERNAL;
+    every anomaly is a catalogued id with a message and serialises to JSON. ``limits`` default
+    to fuzz_limits()."""
     m = _imports()
     ArchiveError = m["ArchiveError"]
     path = scratch().write(data)
     with _Timer():
         try:
-            arc = m["open_archive"](path, fuzz_limits())
+            arc = m["open_archive"](path, limits or fuzz_limits())
         except ArchiveError as err:
             assert err.code != "INTERNAL", err
             return
@@ -144,10 +149,17 @@ def check_archive(data: bytes) -> None:
                     arc.read(entry)
                 except ArchiveError as err:
                     assert err.code != "INTERNAL", err
-            arc.for_each_entry([_Sink()])
-            assert arc.stream([_Sink()])["sha256"]
+            for name in ("AndroidManifest.xml", "", "\udcff"):  # by name, also absent/unencodable
+                try:
+                    arc.read(name, max_size=4096)
+                except ArchiveError as err:
+                    assert err.code != "INTERNAL", err
+            arc.for_each_entry([Sink()])
+            assert arc.stream([Sink()])["sha256"]
             assert arc.consumer_errors == [], arc.consumer_errors
-            json.dumps([a.to_dict() for a in arc.anomalies])
+            for a in arc.anomalies:
+                assert a.id in m["ANOMALY_IDS"] and a.message, a
+            json.dumps([a.to_dict() for a in arc.anomalies])  # evidence goes straight into JSON/SARIF
 
 
 class MemoryArchive:

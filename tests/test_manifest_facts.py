@@ -200,15 +200,13 @@ def test_raw_label_utf8_pool_and_no_launcher(tmp_path):
     assert facts.permissions == ("android.permission.RECEIVE_SMS", "android.permission.INTERNET")
 
 
-def test_adaptive_icon_xml_leads_to_the_foreground_bitmap(tmp_path, monkeypatch):
+def test_adaptive_icon_xml_leads_to_the_foreground_bitmap(tmp_path):
     """An icon with only an anydpi <adaptive-icon>: the bitmap is its foreground drawable."""
-    from apkscan.samples import android_attrs
     from apkscan.samples.arsc import ResourceTable
     from apkscan.samples.axml import Element, encode_xml
     from apkscan.samples.png import icon_png
     from apkscan.samples.zipwriter import default_entry, write_zip
 
-    monkeypatch.setitem(android_attrs.ATTR_IDS, "drawable", 0x01010199)  # the factory lists only what recipes use
     table = ResourceTable("org.example.adaptive")
     table.add_string("app_name", {"": "Adaptive"})
     table.add_file("mipmap", "ic_launcher", {"anydpi-v26": "res/mipmap-anydpi-v26/ic_launcher.xml"})

@@ -11,22 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from apkscan.manifest.framework_attrs import ATTR_IDS
+
 ANDROID_NS = "http://schemas.android.com/apk/res/android"
 
-# android.R.attr ids (AOSP frameworks/base/core/res/res/values/public.xml) of the attributes read
-# here, for binary XML whose attribute name strings were stripped: Android itself looks
-# attributes up by these ids, not by name.
-ATTR_NAMES_BY_ID = {
-    0x01010003: "name",
-    0x01010020: "description",
-    0x01010380: "accessibilityEventTypes",
-    0x01010381: "packageNames",
-    0x01010382: "accessibilityFeedbackType",
-    0x01010383: "notificationTimeout",
-    0x01010384: "accessibilityFlags",
-    0x01010385: "canRetrieveWindowContent",
-    0x0101050D: "canPerformGestures",
-}
+# The attributes read here, by their android.R.attr id (apkscan/manifest/framework_attrs.json), for
+# binary XML whose attribute name strings were stripped: Android itself looks attributes up by
+# these ids, not by name. Only these names are recovered from an id.
+ATTR_NAMES_BY_ID = {ATTR_IDS[name]: name for name in (
+    "name", "description", "accessibilityEventTypes", "packageNames", "accessibilityFeedbackType",
+    "notificationTimeout", "accessibilityFlags", "canRetrieveWindowContent", "canPerformGestures")}
 
 # Res_value data types (AOSP ResourceTypes.h).
 _TYPE_REFERENCE = 0x01

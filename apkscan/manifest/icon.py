@@ -12,6 +12,7 @@ from __future__ import annotations
 from apkscan.manifest.arsc import density_rank
 from apkscan.manifest.binxml import XmlElement, decode
 from apkscan.manifest.problems import BinaryXmlRejected, ProblemLog
+from apkscan.manifest.framework_attrs import ATTR_IDS
 from apkscan.manifest.resources import Resolver
 from apkscan.manifest.restypes import TYPE_REFERENCE
 
@@ -19,7 +20,7 @@ BITMAP_SUFFIXES = (".png", ".webp", ".jpg", ".jpeg")
 MAX_ICON_DEPTH = 4
 MAX_ICON_XML = 1 << 20
 MAX_ICON_XML_FILES = 24  # drawable XML files read while looking for the bitmap
-_DRAWABLE_ATTRS = (0x01010199, 0x01010119)  # android:drawable, android:src
+_DRAWABLE_ATTRS = (ATTR_IDS["drawable"], ATTR_IDS["src"])  # 0x01010199, 0x01010119
 
 
 def _entry_exists(archive, name: str) -> bool:

@@ -133,7 +133,7 @@ class _Encoder:
         for key, value in el.attrs.items():
             is_android, name = self._split(key)
             if is_android and name not in ATTR_IDS:
-                raise KeyError(f"android:{name} has no known resource id (add it to android_attrs.py)")
+                raise KeyError(f"android:{name} has no known resource id (not a public framework attribute of API <= 29)")
             name_idx = self.pool.add(name)
             raw, dtype, data = self._typed(value)
             ns = uri_idx if is_android else NO_INDEX

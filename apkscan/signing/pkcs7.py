@@ -1,13 +1,14 @@
 """PKCS #7 / CMS SignedData (RFC 2315, RFC 5652) as JAR signature blocks use it: parse, verify, create.
 
-Parsing mirrors apksig's ``internal/asn1/Asn1BerParser`` + ``internal/pkcs7`` classes: BER is accepted
-(indefinite lengths, long-form lengths), optional fields are recognised by their tag, unknown trailing
+Parsing mirrors apksig's ``internal/pkcs7`` classes on top of the BER reader in
+:mod:`apkscan.signing.asn1`: optional fields are recognised by their tag, unknown trailing
 elements of a SEQUENCE are ignored. Every structure keeps its original encoding where apksig does,
 because signatures are verified over original bytes (signed attributes) and certificates are
 identified by their original encoding (fingerprints).
 
-Nothing here knows about Android API levels except :data:`SUPPORTED_SIG_ALGS`, the table of digest /
-signature algorithm pairs Android accepts in a JAR signature's SignerInfo (apksig V1SchemeVerifier).
+Algorithm OIDs, the table of digest / signature pairs Android accepts per API level and signature
+verification live in :mod:`apkscan.signing.pkcs7_algorithms`; the names of both modules are
+re-exported here, so ``pkcs7.X`` keeps working for callers.
 """
 from __future__ import annotations
 
@@ -15,15 +16,20 @@ import warnings
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 
-MAX_DEPTH = 64
-
-
-class Asn1Error(ValueError):
-    """Malformed BER/DER."""
+from apkscan.signing.asn1 import *  # noqa: F403 - re-exported: callers use pkcs7.read_single, pkcs7.der...
+from apkscan.signing.asn1 import (CONTEXT, DER_NULL, T_BIT_STRING, T_BOOLEAN, T_INTEGER, T_OCTET_STRING, T_OID,
+                                  T_SEQUENCE, T_SET, UNIVERSAL, Asn1Error, Tlv, ber_to_der, decode_integer,
+                                  decode_oid, der, der_integer, der_octet_string, der_oid, der_sequence, der_set_of,
+                                  read_single)
+from apkscan.signing.asn1 import expect as _expect
+from apkscan.signing.pkcs7_algorithms import *  # noqa: F403 - re-exported: pkcs7.OID_*, pkcs7.verify_signature...
+from apkscan.signing.pkcs7_algorithms import (JCA_DIGEST_TO_OID, OID_RSA_ENCRYPTION, OID_SIG_DSA,
+                                              OID_SIG_EC_PUBLIC_KEY, OID_SIG_RSA, OID_SIG_SHA256_WITH_DSA,
+                                              SignatureVerifyError)
 
 
 class Pkcs7DecodingError(ValueError):
@@ -32,253 +38,6 @@ class Pkcs7DecodingError(ValueError):
 
 class CertificateParseError(ValueError):
     """A certificate in the SignedData bag cannot be parsed (JAR_SIG_PARSE_EXCEPTION)."""
-
-
-class SignatureVerifyError(Exception):
-    """Verification could not be carried out (Java SignatureException / InvalidKeyException):
-    apksig reports JAR_SIG_VERIFY_EXCEPTION."""
-
-
-# ---------------------------------------------------------------------------------------------
-# BER reading
-
-
-class Tlv:
-    """One BER data value, as offsets into the buffer it was read from (nothing is copied until
-    ``encoded`` or ``content`` is asked for, so nested values cost no more than the input)."""
-
-    __slots__ = ("cls", "constructed", "tag", "_buf", "_start", "_cstart", "_cend", "_end")
-
-    def __init__(self, cls: int, constructed: bool, tag: int, buf: bytes, start: int, cstart: int, cend: int, end: int):
-        self.cls = cls  # 0 universal, 1 application, 2 context-specific, 3 private
-        self.constructed = constructed
-        self.tag = tag
-        self._buf, self._start, self._cstart, self._cend, self._end = buf, start, cstart, cend, end
-
-    @property
-    def encoded(self) -> bytes:
-        """The whole data value as found (identifier + length + contents [+ end-of-contents])."""
-        return self._buf[self._start : self._end]
-
-    @property
-    def content(self) -> bytes:
-        """Contents octets (without the end-of-contents octets of the indefinite form)."""
-        return self._buf[self._cstart : self._cend]
-
-    def is_(self, cls: int, tag: int) -> bool:
-        return self.cls == cls and self.tag == tag
-
-    def children(self, depth: int = 0) -> list["Tlv"]:
-        if not self.constructed:
-            raise Asn1Error("primitive value has no elements")
-        return _read_range(self._buf, self._cstart, self._cend, depth + 1)
-
-
-UNIVERSAL, APPLICATION, CONTEXT, PRIVATE = 0, 1, 2, 3
-T_BOOLEAN, T_INTEGER, T_BIT_STRING, T_OCTET_STRING, T_NULL, T_OID = 1, 2, 3, 4, 5, 6
-T_SEQUENCE, T_SET = 16, 17
-
-
-def _read_header(data: bytes, pos: int, end: int) -> tuple[int, bool, int, int, int | None]:
-    """Return (cls, constructed, tag, contents_start, length or None for indefinite)."""
-    if pos >= end:
-        raise Asn1Error("truncated identifier")
-    b = data[pos]
-    pos += 1
-    cls, constructed, tag = b >> 6, bool(b & 0x20), b & 0x1F
-    if tag == 0x1F:
-        tag = 0
-        for _ in range(5):
-            if pos >= end:
-                raise Asn1Error("truncated tag")
-            b = data[pos]
-            pos += 1
-            tag = (tag << 7) | (b & 0x7F)
-            if not b & 0x80:
-                break
-        else:
-            raise Asn1Error("tag number too large")
-    if pos >= end:
-        raise Asn1Error("truncated length")
-    b = data[pos]
-    pos += 1
-    if b < 0x80:
-        return cls, constructed, tag, pos, b
-    if b == 0x80:
-        if not constructed:
-            raise Asn1Error("indefinite length on a primitive value")
-        return cls, constructed, tag, pos, None
-    n = b & 0x7F
-    if n > 4 or pos + n > end:
-        raise Asn1Error("unsupported or truncated length")
-    length = int.from_bytes(data[pos : pos + n], "big")
-    return cls, constructed, tag, pos + n, length
-
-
-def read_tlv(data: bytes, pos: int = 0, end: int | None = None, depth: int = 0) -> tuple[Tlv, int]:
-    """Read one data value at ``pos``; return it and the position after it."""
-    data = bytes(data)
-    return _read_tlv(data, pos, len(data) if end is None else end, depth)
-
-
-def _read_tlv(data: bytes, pos: int, end: int, depth: int) -> tuple[Tlv, int]:
-    if depth > MAX_DEPTH:
-        raise Asn1Error("nesting too deep")
-    start = pos
-    cls, constructed, tag, cpos, length = _read_header(data, pos, end)
-    if length is not None:
-        cend = cpos + length
-        if cend > end:
-            raise Asn1Error("contents extend beyond the enclosing value")
-        return Tlv(cls, constructed, tag, data, start, cpos, cend, cend), cend
-    # Indefinite form: elements until the end-of-contents octets 00 00.
-    p = cpos
-    while True:
-        if p + 2 <= end and data[p] == 0 and data[p + 1] == 0:
-            return Tlv(cls, constructed, tag, data, start, cpos, p, p + 2), p + 2
-        _, p = _read_tlv(data, p, end, depth + 1)
-
-
-def _read_range(data: bytes, pos: int, end: int, depth: int) -> list[Tlv]:
-    out = []
-    while pos < end:
-        tlv, pos = _read_tlv(data, pos, end, depth)
-        out.append(tlv)
-    return out
-
-
-def read_all(data: bytes, depth: int = 0) -> list[Tlv]:
-    data = bytes(data)
-    return _read_range(data, 0, len(data), depth)
-
-
-def read_single(data: bytes) -> Tlv:
-    """The first data value of ``data`` (trailing bytes are ignored, as apksig's parser does)."""
-    if not data:
-        raise Asn1Error("empty input")
-    return read_tlv(data, 0)[0]
-
-
-def decode_integer(tlv: Tlv) -> int:
-    if not tlv.content:
-        raise Asn1Error("empty INTEGER")
-    return int.from_bytes(tlv.content, "big", signed=True)
-
-
-def decode_oid(tlv: Tlv) -> str:
-    c = tlv.content
-    if not c or len(c) > 256:
-        raise Asn1Error("bad OBJECT IDENTIFIER length")
-    arcs: list[int] = []
-    value = 0
-    for i, b in enumerate(c):
-        value = (value << 7) | (b & 0x7F)
-        if not b & 0x80:
-            arcs.append(value)
-            value = 0
-        elif i == len(c) - 1:
-            raise Asn1Error("truncated OBJECT IDENTIFIER")
-    first = arcs[0]
-    head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
-    return ".".join(str(a) for a in head + arcs[1:])
-
-
-def _expect(tlv: Tlv, cls: int, tag: int, what: str) -> Tlv:
-    if not tlv.is_(cls, tag):
-        raise Asn1Error(f"unexpected tag for {what}: class {tlv.cls} number {tlv.tag}")
-    return tlv
-
-
-# ---------------------------------------------------------------------------------------------
-# DER writing
-
-
-def der_length(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(body)]) + body
-
-
-def der(identifier: int, content: bytes) -> bytes:
-    return bytes([identifier]) + der_length(len(content)) + content
-
-
-def der_sequence(*items: bytes) -> bytes:
-    return der(0x30, b"".join(items))
-
-
-def der_set_of(items: list[bytes]) -> bytes:
-    return der(0x31, b"".join(sorted(items)))  # DER: SET OF elements in ascending byte order
-
-
-def der_integer(value: int) -> bytes:
-    length = max(1, (value + (value < 0)).bit_length() // 8 + 1)
-    return der(0x02, value.to_bytes(length, "big", signed=True))
-
-
-def der_oid(oid: str) -> bytes:
-    arcs = [int(a) for a in oid.split(".")]
-    body = bytearray()
-    for value in [arcs[0] * 40 + arcs[1]] + arcs[2:]:
-        chunk = [value & 0x7F]
-        value >>= 7
-        while value:
-            chunk.append(0x80 | (value & 0x7F))
-            value >>= 7
-        body += bytes(reversed(chunk))
-    return der(0x06, bytes(body))
-
-
-DER_NULL = b"\x05\x00"
-
-
-def der_octet_string(data: bytes) -> bytes:
-    return der(0x04, data)
-
-
-_CONSTRUCTED_STRING_TAGS = {T_OCTET_STRING, 12, 18, 19, 20, 21, 22, 25, 26, 27, 28, 30}
-
-
-def ber_to_der(data: bytes) -> bytes:
-    """Re-encode one BER data value as DER (definite minimal lengths, primitive strings, minimal
-    INTEGERs, canonical BOOLEAN). Used, as apksig's X509CertificateUtils does, to read certificates
-    that were signed in a BER form the X.509 parser refuses."""
-    return _to_der(read_single(data), 0)
-
-
-def _to_der(tlv: Tlv, depth: int) -> bytes:
-    identifier = bytearray()
-    first = (tlv.cls << 6) | (0x20 if tlv.constructed else 0)
-    if tlv.cls == UNIVERSAL and tlv.constructed and tlv.tag in _CONSTRUCTED_STRING_TAGS:
-        # BER constructed string -> primitive with the concatenated contents.
-        content = b"".join(c.content for c in tlv.children(depth))
-        return der(tlv.tag, content)
-    if tlv.tag < 0x1F:
-        identifier.append(first | tlv.tag)
-    else:
-        identifier.append(first | 0x1F)
-        parts = [tlv.tag & 0x7F]
-        t = tlv.tag >> 7
-        while t:
-            parts.append(0x80 | (t & 0x7F))
-            t >>= 7
-        identifier += bytes(reversed(parts))
-    if tlv.constructed:
-        content = b"".join(_to_der(c, depth + 1) for c in tlv.children(depth))
-    elif tlv.cls == UNIVERSAL and tlv.tag == T_INTEGER and tlv.content:
-        content = _strip_integer(tlv.content)
-    elif tlv.cls == UNIVERSAL and tlv.tag == T_BOOLEAN and len(tlv.content) == 1:
-        content = b"\xff" if tlv.content[0] else b"\x00"
-    else:
-        content = tlv.content
-    return bytes(identifier) + der_length(len(content)) + content
-
-
-def _strip_integer(c: bytes) -> bytes:
-    while len(c) > 1 and ((c[0] == 0 and c[1] < 0x80) or (c[0] == 0xFF and c[1] >= 0x80)):
-        c = c[1:]
-    return c
 
 
 # ---------------------------------------------------------------------------------------------
@@ -573,9 +332,6 @@ def load_public_key(spki: bytes):
             raise SignatureVerifyError(f"Failed to decode public key: {e}") from e
 
 
-OID_RSA_ENCRYPTION = "1.2.840.113549.1.1.1"
-
-
 def _unsigned_rsa_modulus(spki: bytes) -> bytes | None:
     try:
         parts = read_single(spki).children()
@@ -590,246 +346,6 @@ def _unsigned_rsa_modulus(spki: bytes) -> bytes | None:
         )
     except Exception:
         return None
-
-
-# ---------------------------------------------------------------------------------------------
-# Algorithms
-
-
-OID_DIGEST_MD5 = "1.2.840.113549.2.5"
-OID_DIGEST_SHA1 = "1.3.14.3.2.26"
-OID_DIGEST_SHA224 = "2.16.840.1.101.3.4.2.4"
-OID_DIGEST_SHA256 = "2.16.840.1.101.3.4.2.1"
-OID_DIGEST_SHA384 = "2.16.840.1.101.3.4.2.2"
-OID_DIGEST_SHA512 = "2.16.840.1.101.3.4.2.3"
-
-OID_SIG_RSA = OID_RSA_ENCRYPTION
-OID_SIG_MD5_WITH_RSA = "1.2.840.113549.1.1.4"
-OID_SIG_SHA1_WITH_RSA = "1.2.840.113549.1.1.5"
-OID_SIG_SHA224_WITH_RSA = "1.2.840.113549.1.1.14"
-OID_SIG_SHA256_WITH_RSA = "1.2.840.113549.1.1.11"
-OID_SIG_SHA384_WITH_RSA = "1.2.840.113549.1.1.12"
-OID_SIG_SHA512_WITH_RSA = "1.2.840.113549.1.1.13"
-OID_SIG_DSA = "1.2.840.10040.4.1"
-OID_SIG_SHA1_WITH_DSA = "1.2.840.10040.4.3"
-OID_SIG_SHA224_WITH_DSA = "2.16.840.1.101.3.4.3.1"
-OID_SIG_SHA256_WITH_DSA = "2.16.840.1.101.3.4.3.2"
-OID_SIG_SHA384_WITH_DSA = "2.16.840.1.101.3.4.3.3"
-OID_SIG_SHA512_WITH_DSA = "2.16.840.1.101.3.4.3.4"
-OID_SIG_EC_PUBLIC_KEY = "1.2.840.10045.2.1"
-OID_SIG_SHA1_WITH_ECDSA = "1.2.840.10045.4.1"
-OID_SIG_SHA224_WITH_ECDSA = "1.2.840.10045.4.3.1"
-OID_SIG_SHA256_WITH_ECDSA = "1.2.840.10045.4.3.2"
-OID_SIG_SHA384_WITH_ECDSA = "1.2.840.10045.4.3.3"
-OID_SIG_SHA512_WITH_ECDSA = "1.2.840.10045.4.3.4"
-
-DIGEST_OID_TO_JCA = {
-    OID_DIGEST_MD5: "MD5",
-    OID_DIGEST_SHA1: "SHA-1",
-    OID_DIGEST_SHA224: "SHA-224",
-    OID_DIGEST_SHA256: "SHA-256",
-    OID_DIGEST_SHA384: "SHA-384",
-    OID_DIGEST_SHA512: "SHA-512",
-}
-JCA_DIGEST_TO_OID = {v: k for k, v in DIGEST_OID_TO_JCA.items()}
-
-SIG_OID_TO_JCA = {
-    OID_SIG_MD5_WITH_RSA: "MD5withRSA",
-    OID_SIG_SHA1_WITH_RSA: "SHA1withRSA",
-    OID_SIG_SHA224_WITH_RSA: "SHA224withRSA",
-    OID_SIG_SHA256_WITH_RSA: "SHA256withRSA",
-    OID_SIG_SHA384_WITH_RSA: "SHA384withRSA",
-    OID_SIG_SHA512_WITH_RSA: "SHA512withRSA",
-    OID_SIG_SHA1_WITH_DSA: "SHA1withDSA",
-    OID_SIG_SHA224_WITH_DSA: "SHA224withDSA",
-    OID_SIG_SHA256_WITH_DSA: "SHA256withDSA",
-    OID_SIG_SHA1_WITH_ECDSA: "SHA1withECDSA",
-    OID_SIG_SHA224_WITH_ECDSA: "SHA224withECDSA",
-    OID_SIG_SHA256_WITH_ECDSA: "SHA256withECDSA",
-    OID_SIG_SHA384_WITH_ECDSA: "SHA384withECDSA",
-    OID_SIG_SHA512_WITH_ECDSA: "SHA512withECDSA",
-}
-
-OID_NAMES = {
-    **DIGEST_OID_TO_JCA,
-    OID_SIG_RSA: "RSA",
-    OID_SIG_MD5_WITH_RSA: "MD5 with RSA",
-    OID_SIG_SHA1_WITH_RSA: "SHA-1 with RSA",
-    OID_SIG_SHA224_WITH_RSA: "SHA-224 with RSA",
-    OID_SIG_SHA256_WITH_RSA: "SHA-256 with RSA",
-    OID_SIG_SHA384_WITH_RSA: "SHA-384 with RSA",
-    OID_SIG_SHA512_WITH_RSA: "SHA-512 with RSA",
-    OID_SIG_DSA: "DSA",
-    OID_SIG_SHA1_WITH_DSA: "SHA-1 with DSA",
-    OID_SIG_SHA224_WITH_DSA: "SHA-224 with DSA",
-    OID_SIG_SHA256_WITH_DSA: "SHA-256 with DSA",
-    OID_SIG_SHA384_WITH_DSA: "SHA-384 with DSA",
-    OID_SIG_SHA512_WITH_DSA: "SHA-512 with DSA",
-    OID_SIG_EC_PUBLIC_KEY: "ECDSA",
-    OID_SIG_SHA1_WITH_ECDSA: "SHA-1 with ECDSA",
-    OID_SIG_SHA224_WITH_ECDSA: "SHA-224 with ECDSA",
-    OID_SIG_SHA256_WITH_ECDSA: "SHA-256 with ECDSA",
-    OID_SIG_SHA384_WITH_ECDSA: "SHA-384 with ECDSA",
-    OID_SIG_SHA512_WITH_ECDSA: "SHA-512 with ECDSA",
-}
-
-INF = 2**31 - 1  # Integer.MAX_VALUE, apksig's "and every later API level"
-
-
-_ALL, _18, _21, _22 = (0, INF), (18, INF), (21, INF), (22, INF)
-_L = (21, 23)  # Android 5.0-6.0 accepted almost any digest/signature pairing
-_OLD = (0, 8)
-
-# (digest OID, signature OID) -> API level ranges where Android accepts the pair in a JAR signature's
-# SignerInfo. Source: AOSP apksig V1SchemeVerifier (SUPPORTED_SIG_ALG_OIDS), derived there from
-# the behaviour of each Android release. A pair not listed is never accepted.
-SUPPORTED_SIG_ALGS: dict[tuple[str, str], tuple[tuple[int, int], ...]] = {}
-
-
-def _add(digest: str, sig: str, *ranges: tuple[int, int]) -> None:
-    SUPPORTED_SIG_ALGS[(digest, sig)] = ranges
-
-
-_MD5, _SHA1, _SHA224, _SHA256, _SHA384, _SHA512 = (
-    OID_DIGEST_MD5, OID_DIGEST_SHA1, OID_DIGEST_SHA224, OID_DIGEST_SHA256, OID_DIGEST_SHA384, OID_DIGEST_SHA512,
-)
-_RSA_SIGS = (OID_SIG_MD5_WITH_RSA, OID_SIG_SHA1_WITH_RSA, OID_SIG_SHA224_WITH_RSA, OID_SIG_SHA256_WITH_RSA,
-             OID_SIG_SHA384_WITH_RSA, OID_SIG_SHA512_WITH_RSA)
-_EC_SIGS = (OID_SIG_SHA1_WITH_ECDSA, OID_SIG_SHA224_WITH_ECDSA, OID_SIG_SHA256_WITH_ECDSA,
-            OID_SIG_SHA384_WITH_ECDSA, OID_SIG_SHA512_WITH_ECDSA)
-_DSA_SIGS = (OID_SIG_SHA1_WITH_DSA, OID_SIG_SHA224_WITH_DSA, OID_SIG_SHA256_WITH_DSA)
-
-# RSA: on API 21-23 every pairing of a digest with a *withRSA OID verified; otherwise only the matching
-# ones (and bare rsaEncryption with the digest) did.
-for _d in (_MD5, _SHA1, _SHA224, _SHA256, _SHA384, _SHA512):
-    for _s in _RSA_SIGS:
-        _add(_d, _s, _L)
-_add(_MD5, OID_SIG_RSA, _ALL)
-_add(_MD5, OID_SIG_MD5_WITH_RSA, _OLD, _21)
-_add(_SHA1, OID_SIG_RSA, _ALL)
-_add(_SHA1, OID_SIG_SHA1_WITH_RSA, _ALL)
-_add(_SHA224, OID_SIG_RSA, _OLD, _21)
-_add(_SHA224, OID_SIG_SHA224_WITH_RSA, _OLD, _21)
-_add(_SHA224, OID_SIG_SHA256_WITH_RSA, (21, 21))
-_add(_SHA256, OID_SIG_RSA, _OLD, _18)
-_add(_SHA256, OID_SIG_SHA1_WITH_RSA, (21, 21))
-_add(_SHA256, OID_SIG_SHA256_WITH_RSA, _OLD, _18)
-_add(_SHA384, OID_SIG_RSA, _18)
-_add(_SHA384, OID_SIG_SHA384_WITH_RSA, _21)
-_add(_SHA512, OID_SIG_RSA, _18)
-_add(_SHA512, OID_SIG_SHA384_WITH_RSA, (21, 21))
-_add(_SHA512, OID_SIG_SHA512_WITH_RSA, _21)
-# DSA
-for _d in (_MD5, _SHA1, _SHA224, _SHA256, _SHA384, _SHA512):
-    for _s in _DSA_SIGS:
-        _add(_d, _s, _L)
-_add(_SHA1, OID_SIG_DSA, _ALL)
-_add(_SHA1, OID_SIG_SHA1_WITH_DSA, (9, INF))
-_add(_SHA224, OID_SIG_DSA, _22)
-_add(_SHA224, OID_SIG_SHA224_WITH_DSA, _21)
-_add(_SHA256, OID_SIG_DSA, _22)
-_add(_SHA256, OID_SIG_SHA256_WITH_DSA, _21)
-# ECDSA: from API 18 (bare id-ecPublicKey with the digest), the named pairs from 21.
-for _d in (_MD5, _SHA1, _SHA224, _SHA256, _SHA384, _SHA512):
-    for _s in _EC_SIGS:
-        _add(_d, _s, _L)
-_add(_SHA1, OID_SIG_EC_PUBLIC_KEY, _18)
-_add(_SHA224, OID_SIG_EC_PUBLIC_KEY, _21)
-_add(_SHA256, OID_SIG_EC_PUBLIC_KEY, _18)
-_add(_SHA384, OID_SIG_EC_PUBLIC_KEY, _18)
-_add(_SHA512, OID_SIG_EC_PUBLIC_KEY, _18)
-_add(_SHA1, OID_SIG_SHA1_WITH_ECDSA, _18)
-_add(_SHA224, OID_SIG_SHA224_WITH_ECDSA, _21)
-_add(_SHA256, OID_SIG_SHA256_WITH_ECDSA, _21)
-_add(_SHA384, OID_SIG_SHA384_WITH_ECDSA, _21)
-_add(_SHA512, OID_SIG_SHA512_WITH_ECDSA, _21)
-
-
-def unsupported_api_levels(digest_oid: str, sig_oid: str, min_sdk: int, max_sdk: int) -> list[tuple[int, int]]:
-    """The parts of [min_sdk, max_sdk] where Android does not accept this pair (empty: accepted)."""
-    supported = sorted(SUPPORTED_SIG_ALGS.get((digest_oid, sig_oid), ()))
-    gaps: list[tuple[int, int]] = []
-    cur = min_sdk
-    for lo, hi in supported:
-        if cur > max_sdk:
-            break
-        if hi < cur:
-            continue
-        if lo > cur:
-            gaps.append((cur, min(lo - 1, max_sdk)))
-        cur = max(cur, hi + 1) if hi < INF else max_sdk + 1
-    if cur <= max_sdk:
-        gaps.append((cur, max_sdk))
-    return gaps
-
-
-def jca_signature_algorithm(digest_oid: str, sig_oid: str) -> str:
-    """apksig's choice of JCA Signature algorithm: the signature OID alone when it names one (so the
-    digest OID is ignored for e.g. sha1WithRSAEncryption), else digest + key type."""
-    name = SIG_OID_TO_JCA.get(sig_oid)
-    if name:
-        return name
-    suffix = {OID_SIG_RSA: "RSA", OID_SIG_DSA: "DSA", OID_SIG_EC_PUBLIC_KEY: "ECDSA"}.get(sig_oid)
-    if suffix is None:
-        raise SignatureVerifyError(
-            f"Unsupported JCA Signature algorithm . Digest algorithm: {digest_oid}, signature algorithm: {sig_oid}"
-        )
-    digest = DIGEST_OID_TO_JCA.get(digest_oid)
-    if digest is None:
-        raise SignatureVerifyError(f"Unsupported digest algorithm: {digest_oid}")
-    return digest.replace("SHA-", "SHA") + "with" + suffix
-
-
-_HASHES = {
-    "MD5": hashes.MD5,
-    "SHA1": hashes.SHA1,
-    "SHA224": hashes.SHA224,
-    "SHA256": hashes.SHA256,
-    "SHA384": hashes.SHA384,
-    "SHA512": hashes.SHA512,
-}
-
-
-_KEY_TYPES = {"RSA": rsa.RSAPublicKey, "DSA": dsa.DSAPublicKey, "ECDSA": ec.EllipticCurvePublicKey}
-
-
-def check_key_type(public_key, jca: str) -> None:
-    """Signature.initVerify: the key must suit the algorithm (else InvalidKeyException)."""
-    kind = jca.partition("with")[2]
-    expected = _KEY_TYPES.get(kind)
-    if expected is None or not isinstance(public_key, expected):
-        raise SignatureVerifyError(f"{jca}: unsuitable public key {type(public_key).__name__}")
-
-
-def verify_signature(public_key, jca: str, data: bytes, signature: bytes) -> bool:
-    """Verify like ``java.security.Signature``: False when the signature does not match, and
-    SignatureVerifyError where Java throws (wrong key type, RSA signature of the wrong length)."""
-    digest_name, _, kind = jca.partition("with")
-    h = _HASHES[digest_name]()
-    try:
-        if kind == "RSA":
-            if not isinstance(public_key, rsa.RSAPublicKey):
-                raise SignatureVerifyError(f"{jca}: not an RSA public key")
-            if len(signature) != (public_key.key_size + 7) // 8:
-                raise SignatureVerifyError(
-                    f"Bad signature length: got {len(signature)} but was expecting {(public_key.key_size + 7) // 8}"
-                )
-            public_key.verify(signature, data, padding.PKCS1v15(), h)
-        elif kind == "DSA":
-            if not isinstance(public_key, dsa.DSAPublicKey):
-                raise SignatureVerifyError(f"{jca}: not a DSA public key")
-            public_key.verify(signature, data, h)
-        elif kind == "ECDSA":
-            if not isinstance(public_key, ec.EllipticCurvePublicKey):
-                raise SignatureVerifyError(f"{jca}: not an EC public key")
-            public_key.verify(signature, data, ec.ECDSA(h))
-        else:
-            raise SignatureVerifyError(f"unsupported signature algorithm {jca}")
-    except InvalidSignature:
-        return False
-    except (ValueError, TypeError, UnsupportedAlgorithm) as e:
-        raise SignatureVerifyError(f"{jca}: {e}") from e
-    return True
 
 
 # ---------------------------------------------------------------------------------------------

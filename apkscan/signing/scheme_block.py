@@ -9,6 +9,7 @@ and says which content digests are needed; `check_integrity` runs after it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable, Iterator
 
 from apkscan.model import SigningIssue
 from apkscan.signing import algorithms
@@ -93,28 +94,71 @@ def prefix(scheme: str) -> str:
     return "V2" if scheme == "v2" else "V3"
 
 
+class IdRecords:
+    """The records of a length-prefixed sequence of length-prefixed (uint32 id, value) pairs, as
+    (id, value); the value is read with `read_value` (Reader.lp_bytes for signatures and digests,
+    Reader.rest for additional attributes). A broken record raises FormatError from the loop;
+    `count` is then the 1-based number of the record being read, which apksig's messages name."""
+
+    def __init__(self, reader: Reader, read_value: Callable[[Reader], bytes] = Reader.lp_bytes) -> None:
+        self.reader = reader
+        self.read_value = read_value
+        self.count = 0
+
+    def __iter__(self) -> Iterator[tuple[int, bytes]]:
+        while self.reader.has_remaining():
+            self.count += 1
+            record = self.reader.lp_reader()
+            yield record.u32(), self.read_value(record)
+
+
+def signers_reader(result: SchemeResult, block_value: bytes) -> Reader | None:
+    """The block's length-prefixed sequence of signers; None, with the error on `result`, when
+    it is malformed or empty (apksig V2/V3SchemeVerifier.verify)."""
+    p = prefix(result.scheme)
+    try:
+        signers = Reader(block_value).lp_reader()
+    except FormatError:
+        result.error(f"{p}_SIG_MALFORMED_SIGNERS")
+        return None
+    if not signers.has_remaining():
+        result.error(f"{p}_SIG_NO_SIGNERS")
+        return None
+    return signers
+
+
+def parse_next_signer(result: SchemeResult, signers: Reader,
+                      parse_signer: Callable[[Reader, ParsedSigner], None]) -> bool:
+    """Add the next signer of the block to `result` and parse it with `parse_signer`. False when
+    its framing is broken (MALFORMED_SIGNER on it): apksig stops at that signer."""
+    signer = ParsedSigner(index=len(result.signers), scheme=result.scheme)
+    result.signers.append(signer)
+    try:
+        parse_signer(signers.lp_reader(), signer)
+    except FormatError:
+        signer.error(f"{prefix(result.scheme)}_SIG_MALFORMED_SIGNER")
+        return False
+    return True
+
+
 def parse_signatures_and_verify(signer: ParsedSigner, signed_data: bytes, signatures_reader: Reader,
                                 public_key: bytes, min_sdk: int, max_sdk: int, needed: set[str]) -> bool:
     """Parse the signatures record and verify the ones Android versions in [min_sdk, max_sdk]
     would check. Returns False (with an error on the signer) when parsing must stop."""
     p = prefix(signer.scheme)
     supported = []
-    count = 0
-    while signatures_reader.has_remaining():
-        count += 1
-        try:
-            record = signatures_reader.lp_reader()
-            alg_id = record.u32()
-            sig = record.lp_bytes()
-        except FormatError:
-            signer.error(f"{p}_SIG_MALFORMED_SIGNATURE", count)
-            return False
-        signer.signatures.append((alg_id, sig))
-        alg = algorithms.find(alg_id)
-        if alg is None:
-            signer.warning(f"{p}_SIG_UNKNOWN_SIG_ALGORITHM", alg_id)
-            continue
-        supported.append((alg, sig))
+    records = IdRecords(signatures_reader)
+    try:
+        for alg_id, sig in records:
+            signer.signatures.append((alg_id, sig))
+            alg = algorithms.find(alg_id)
+            if alg is None:
+                signer.warning(f"{p}_SIG_UNKNOWN_SIG_ALGORITHM", alg_id)
+                continue
+            supported.append((alg, sig))
+    except FormatError:
+        signer.error(f"{p}_SIG_MALFORMED_SIGNATURE", records.count)
+        return False
     if not signer.signatures:
         signer.error(f"{p}_SIG_NO_SIGNATURES")
         return False
@@ -177,17 +221,12 @@ def check_public_key(signer: ParsedSigner, public_key: bytes) -> bool:
 
 def parse_digests(signer: ParsedSigner, digests_reader: Reader) -> bool:
     p = prefix(signer.scheme)
-    count = 0
-    while digests_reader.has_remaining():
-        count += 1
-        try:
-            record = digests_reader.lp_reader()
-            alg_id = record.u32()
-            value = record.lp_bytes()
-        except FormatError:
-            signer.error(f"{p}_SIG_MALFORMED_DIGEST", count)
-            return False
-        signer.digests.append((alg_id, value))
+    records = IdRecords(digests_reader)
+    try:
+        signer.digests.extend(records)
+    except FormatError:
+        signer.error(f"{p}_SIG_MALFORMED_DIGEST", records.count)
+        return False
     sig_ids = [a for a, _ in signer.signatures]
     digest_ids = [a for a, _ in signer.digests]
     if sig_ids != digest_ids:
@@ -195,6 +234,14 @@ def parse_digests(signer: ParsedSigner, digests_reader: Reader) -> bool:
                      [hex(a) for a in sig_ids], [hex(a) for a in digest_ids])
         return False
     return True
+
+
+def check_signed_records(signer: ParsedSigner, certs_reader: Reader, public_key: bytes,
+                         digests_reader: Reader) -> bool:
+    """The signed data's certificates, then the public key against the first of them, then the
+    digest records, in apksig's order; False (error on the signer) at the first that fails."""
+    return (parse_certificates(signer, certs_reader) and check_public_key(signer, public_key)
+            and parse_digests(signer, digests_reader))
 
 
 def check_integrity(result: SchemeResult, actual: dict[str, bytes], signing_block_offset: int,

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from apkscan.manifest.framework_attrs import ATTR_IDS
 from apkscan.signing.binxml_events import XmlParserError, start_elements
 
-MIN_SDK_VERSION_ATTR = 0x0101020C
-TARGET_SDK_VERSION_ATTR = 0x01010270
-TARGET_SANDBOX_VERSION_ATTR = 0x0101054C
+# Only the ids come from the framework table; the document itself is read apksig's way.
+MIN_SDK_VERSION_ATTR = ATTR_IDS["minSdkVersion"]  # 0x0101020c
+TARGET_SDK_VERSION_ATTR = ATTR_IDS["targetSdkVersion"]  # 0x01010270
+TARGET_SANDBOX_VERSION_ATTR = ATTR_IDS["targetSandboxVersion"]  # 0x0101054c
 
 TYPE_REFERENCE, TYPE_STRING, TYPE_INT_DEC, TYPE_INT_HEX = 0x01, 0x03, 0x10, 0x11
 _INT_TYPES = (TYPE_INT_DEC, TYPE_INT_HEX, TYPE_REFERENCE)  # AndroidBinXmlParser.VALUE_TYPE_INT

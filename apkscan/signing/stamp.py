@@ -20,6 +20,7 @@ from cryptography import x509
 from apkscan.model import SigningIssue
 from apkscan.signing import algorithms, lineage as lineage_mod
 from apkscan.signing.issues import make
+from apkscan.signing.scheme_block import IdRecords
 from apkscan.signing.wire import FormatError, Reader, id_value, lp
 
 STAMP_ENTRY = "stamp-cert-sha256"
@@ -109,12 +110,7 @@ class StampCheck:
             warnings.append(make("SOURCE_STAMP_CERTIFICATE_MISMATCH_BETWEEN_SIGNATURE_BLOCK_AND_APK",
                                  actual.hex(), expected_cert_digest.hex(), scheme="stamp"))
             raise _Stop
-        signed_schemes: dict[int, bytes] = {}
-        schemes = data.lp_reader()
-        while schemes.has_remaining():
-            record = schemes.lp_reader()
-            scheme_id = record.u32()
-            signed_schemes[scheme_id] = record.lp_bytes()
+        signed_schemes = dict(IdRecords(data.lp_reader()))  # a broken record: MALFORMED_SIGNATURE
         for scheme_id, digest_bytes in scheme_digests.items():
             if scheme_id not in signed_schemes:
                 warnings.append(make("SOURCE_STAMP_NO_SIGNATURE", scheme="stamp"))
@@ -126,23 +122,18 @@ class StampCheck:
             self._parse_attributes(cert_der, Reader(attributes_bytes).lp_reader(), warnings)
 
     def _check_signatures(self, cert, data: bytes, signatures: bytes, warnings: list) -> None:
-        reader = Reader(signatures)
         supported = []
-        count = 0
-        while reader.has_remaining():
-            count += 1
-            try:
-                record = reader.lp_reader()
-                alg_id = record.u32()
-                sig = record.lp_bytes()
-            except FormatError:
-                warnings.append(make("SOURCE_STAMP_MALFORMED_SIGNATURE", count, scheme="stamp"))
-                raise _Stop from None
-            alg = algorithms.find(alg_id)
-            if alg is None:
-                warnings.append(make("SOURCE_STAMP_UNKNOWN_SIG_ALGORITHM", alg_id, scheme="stamp"))
-                continue
-            supported.append((alg, sig))
+        records = IdRecords(Reader(signatures))
+        try:
+            for alg_id, sig in records:
+                alg = algorithms.find(alg_id)
+                if alg is None:
+                    warnings.append(make("SOURCE_STAMP_UNKNOWN_SIG_ALGORITHM", alg_id, scheme="stamp"))
+                    continue
+                supported.append((alg, sig))
+        except FormatError:
+            warnings.append(make("SOURCE_STAMP_MALFORMED_SIGNATURE", records.count, scheme="stamp"))
+            raise _Stop from None
         if not supported:
             warnings.append(make("SOURCE_STAMP_NO_SIGNATURE", scheme="stamp"))
             raise _Stop
@@ -163,13 +154,9 @@ class StampCheck:
                 raise _Stop
 
     def _parse_attributes(self, cert_der: bytes, attributes: Reader, warnings: list) -> None:
-        count = 0
-        while attributes.has_remaining():
-            count += 1
-            try:
-                attribute = attributes.lp_reader()
-                ident = attribute.u32()
-                value = attribute.rest()
+        records = IdRecords(attributes, Reader.rest)
+        try:
+            for ident, value in records:
                 if ident == PROOF_OF_ROTATION_ATTR_ID:
                     self._read_lineage(cert_der, value, warnings)
                 elif ident == STAMP_TIME_ATTR_ID:
@@ -182,9 +169,8 @@ class StampCheck:
                         warnings.append(make("SOURCE_STAMP_INVALID_TIMESTAMP", timestamp, scheme="stamp"))
                 else:
                     warnings.append(make("SOURCE_STAMP_UNKNOWN_ATTRIBUTE", ident, scheme="stamp"))
-            except FormatError:
-                warnings.append(make("SOURCE_STAMP_MALFORMED_ATTRIBUTE", count, scheme="stamp"))
-                return
+        except FormatError:
+            warnings.append(make("SOURCE_STAMP_MALFORMED_ATTRIBUTE", records.count, scheme="stamp"))
 
     def _read_lineage(self, cert_der: bytes, value: bytes, warnings: list) -> None:
         try:

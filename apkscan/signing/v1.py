@@ -21,6 +21,10 @@ verifies on every platform in that range.
 Which digest attributes count depends on the API levels (``digests_to_verify``), and which
 digest/signature algorithm pairs a SignerInfo may use too (``pkcs7.SUPPORTED_SIG_ALGS``).
 
+Stage 4 (the signature block) is in ``apkscan.signing.v1_signers``, stage 5 (.SF against the
+manifest, stripping protection) in ``apkscan.signing.v1_sf_checks``; their public names are
+re-exported here.
+
 The verifier is an entry consumer for ``Archive.for_each_entry``: it reads the META-INF files itself
 when constructed, then hashes the entries it is given (keeping no entry data); ``finish()`` reads any
 entry it needed but was not given.
@@ -28,39 +32,23 @@ entry it needed but was not given.
 from __future__ import annotations
 
 import hashlib
-import warnings
 import zlib
 from dataclasses import dataclass, replace
 from typing import Iterable
 
 from apkscan.model import Signer, SigningIssue
-from apkscan.signing import jar_manifest, pkcs7
-from apkscan.signing.certs import signer_from_der
-from apkscan.signing.issues import make
+from apkscan.signing import jar_manifest
 from apkscan.signing.jar_manifest import Section, digests_to_verify, parse_apk_signed_ids
+from apkscan.signing.v1_sf_checks import (MANIFEST_ENTRY_NAME, SCHEME_NAMES, SF_ATTRIBUTE_ANDROID_APK_SIGNED,  # noqa: F401
+                                          check_sf_digests, stripping_issues)
+from apkscan.signing.v1_signers import (HASHLIB, KITKAT, N, P, Fatal, JarSigner, b64, describe_certificate,  # noqa: F401
+                                        issue, jca_digest, verify_block)
 
-MANIFEST_ENTRY_NAME = "META-INF/MANIFEST.MF"
-SF_ATTRIBUTE_ANDROID_APK_SIGNED = "X-Android-APK-Signed"
 MAX_APK_SIGNERS = 10  # apksig Constants.MAX_APK_SIGNERS
 METHOD_STORED, METHOD_DEFLATED = 0, 8
 DEFAULT_MAX_ENTRY_SIZE = 512 * 1024 * 1024  # when the archive states no limit
 MAX_META_FILE_SIZE = 64 * 1024 * 1024  # bound on the MANIFEST.MF / .SF we inflate
 MAX_SIGNATURE_BLOCK_SIZE = 4 * 1024 * 1024  # real blocks are a few KiB (a certificate chain)
-
-# AndroidSdkVersion constants used by the rules below
-KITKAT, N, P = 19, 24, 28
-
-# APK Signature Scheme ids named in X-Android-APK-Signed that apksig knows, by the newest platform
-# checked (ApkVerifier.getSupportedSchemeNames).
-SCHEME_NAMES = {2: "APK Signature Scheme v2", 3: "APK Signature Scheme v3"}
-
-
-
-def issue(name: str, *params, signer: str | None = None) -> SigningIssue:
-    """A v1 SigningIssue (apksig name, apkscan.signing.issues wording), prefixed with the signer
-    ("JAR signer CERT.RSA: ...") as apksigner prints signer issues."""
-    made = make(name, *params, scheme="v1")
-    return replace(made, message=f"JAR signer {signer}: {made.message}") if signer else made
 
 
 def jar_name(entry) -> str:
@@ -85,53 +73,6 @@ class V1Result:
     algorithms: tuple[dict, ...] = ()
 
 
-_HASHLIB = {"MD5": "md5", "SHA-1": "sha1", "SHA-224": "sha224", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
-
-
-def _digest(jca: str, data: bytes) -> bytes:
-    return hashlib.new(_HASHLIB[jca], data).digest()
-
-
-def _supported_scheme_names(max_sdk: int) -> dict[int, str]:
-    if max_sdk >= P:
-        return dict(SCHEME_NAMES)
-    if max_sdk >= N:
-        return {2: SCHEME_NAMES[2]}
-    return {}
-
-
-def _b64(data: bytes) -> str:
-    return jar_manifest.b64encode(data)
-
-
-def _levels_text(gaps: list[tuple[int, int]]) -> str:
-    parts = []
-    for lo, hi in gaps:
-        if lo == hi:
-            parts.append(str(lo))
-        elif hi == pkcs7.INF:
-            parts.append(f"{lo}+")
-        else:
-            parts.append(f"{lo}-{hi}")
-    return ", ".join(parts)
-
-
-def describe_certificate(cert: pkcs7.Certificate) -> Signer:
-    """model.Signer for a bag certificate; fingerprints are over the bytes found in the APK (which,
-    for a BER-encoded certificate, differ from the DER re-encoding used to read it)."""
-    with warnings.catch_warnings():  # cryptography warns about out-of-spec names; they are reported as is
-        warnings.simplefilter("ignore")
-        signer = signer_from_der(cert.der)
-    if cert.der is not cert.encoded:
-        signer = replace(
-            signer,
-            cert_sha256=hashlib.sha256(cert.encoded).hexdigest(),
-            cert_sha1=hashlib.sha1(cert.encoded).hexdigest(),
-            cert_der=cert.encoded,
-        )
-    return signer
-
-
 # ---------------------------------------------------------------------------------------------
 
 
@@ -145,43 +86,6 @@ def _unreadable(name: str, err: Exception) -> SigningIssue:
     if isinstance(err, _LimitExceeded) or getattr(err, "code", None) == "LIMIT_EXCEEDED":
         return issue("VERIFICATION_INCOMPLETE", f"{name}: {err}")
     return issue("MALFORMED_APK", f"Malformed ZIP entry: {name}: {str(err) or type(err).__name__}")
-
-
-class _Fatal(Exception):
-    """Stops verification: apksig throws (e.g. ApkFormatException) where this is raised."""
-
-    def __init__(self, issue_: SigningIssue):
-        super().__init__(issue_.message)
-        self.issue = issue_
-
-
-class _JarSigner:
-    def __init__(self, block_name: str, block_entry, sf_name: str, sf_entry):
-        self.block_entry = block_entry
-        self.sf_entry = sf_entry
-        self.block_name = block_name
-        self.sf_name = sf_name
-        self.name = block_name[len("META-INF/") :]
-        self.errors: list[SigningIssue] = []
-        self.warnings: list[SigningIssue] = []
-        self.ignored = False
-        self.version_missing = False
-        self.sf_bytes = b""
-        self.sf_main: Section | None = None
-        self.sf_sections: list[Section] = []
-        self.certificate: pkcs7.Certificate | None = None
-        self.bag: list[pkcs7.Certificate] = []
-        self.entry_names: set[str] = set()
-        # .SF-against-manifest checks that do not depend on the APK Signing Block (see finish()).
-        self.digest_errors: list[SigningIssue] = []
-        self.digest_warnings: list[SigningIssue] = []
-        self.digest_failure: Exception | None = None
-        self.signature_algorithm: str | None = None  # of the SignerInfo that verified
-        self.signature_digest: str | None = None
-        self.sf_digests: set[str] = set()  # digests of MANIFEST.MF (or its sections) checked
-
-    def error(self, name: str, *params) -> None:
-        self.errors.append(issue(name, *params, signer=self.name))
 
 
 class V1Verifier:
@@ -212,7 +116,7 @@ class V1Verifier:
         self._manifest_bytes = b""
         self._manifest_main: Section | None = None
         self._sections: dict[str, Section] = {}
-        self._signers: list[_JarSigner] = []
+        self._signers: list[JarSigner] = []
         self._wanted: dict[str, list[tuple[str, bytes]] | Exception] = {}
         self._actual: dict[str, dict[str, bytes]] = {}
         self._entry_errors: dict[str, Exception] = {}
@@ -222,7 +126,7 @@ class V1Verifier:
         self._result: V1Result | None = None
         try:
             self._prepare()
-        except _Fatal as e:
+        except Fatal as e:
             self._errors.append(e.issue)
             self._stopped = True
         except Exception as e:  # never let a hostile APK crash the scan
@@ -245,7 +149,7 @@ class V1Verifier:
         algs = self._wanted.get(name)
         if not isinstance(algs, list) or name in self._actual or entry.method not in (METHOD_STORED, METHOD_DEFLATED):
             return
-        self._actual[name] = {alg: _digest(alg, data) for alg, _ in algs}
+        self._actual[name] = {alg: jca_digest(alg, data) for alg, _ in algs}
 
     # Big entries in pieces (Archive.for_each_entry): the same digests, never the whole entry.
     def takes_pieces(self, entry, head: bytes) -> bool:
@@ -255,7 +159,7 @@ class V1Verifier:
         state = getattr(self, "_piece", None)
         if state is None or state[0] is not entry:
             algs = self._wanted.get(jar_name(entry))
-            hashers = {alg: hashlib.new(_HASHLIB[alg]) for alg, _ in algs} if isinstance(algs, list) else {}
+            hashers = {alg: hashlib.new(HASHLIB[alg]) for alg, _ in algs} if isinstance(algs, list) else {}
             self._piece = state = (entry, hashers)
         for h in state[1].values():
             h.update(piece)
@@ -275,7 +179,7 @@ class V1Verifier:
             if not self._stopped:
                 try:
                     verified = self._verify_rest()
-                except _Fatal as e:
+                except Fatal as e:
                     self._errors.append(e.issue)
                 except Exception as e:
                     self._errors.append(issue("UNEXPECTED_EXCEPTION", f"{type(e).__name__}: {e}"))
@@ -288,7 +192,7 @@ class V1Verifier:
         try:
             return self._read_entry(entry, limit)
         except Exception as e:
-            raise _Fatal(_unreadable(entry.name, e)) from e
+            raise Fatal(_unreadable(entry.name, e)) from e
 
     def _check_local_header(self, entry) -> None:
         """apksig LocalFileRecord.getRecord (and libziparchive) refuse an entry whose local header
@@ -370,13 +274,13 @@ class V1Verifier:
             self._stopped = True
             return
         if self._manifest_entry is None:
-            raise _Fatal(issue("JAR_SIG_NO_MANIFEST"))
+            raise Fatal(issue("JAR_SIG_NO_MANIFEST"))
 
         self._manifest_bytes = self._read(self._manifest_entry)
         try:
             self._manifest_main, individual = jar_manifest.parse(self._manifest_bytes)
         except jar_manifest.ManifestFormatError as e:
-            raise _Fatal(issue("VERIFICATION_INCOMPLETE", f"META-INF/MANIFEST.MF: {e}")) from e
+            raise Fatal(issue("VERIFICATION_INCOMPLETE", f"META-INF/MANIFEST.MF: {e}")) from e
         if self._manifest_main is None:
             self._manifest_main = Section(0, 0, ())
         names = set(seen)
@@ -402,11 +306,11 @@ class V1Verifier:
             if sf is None:
                 self._warnings.append(issue("JAR_SIG_MISSING_FILE", block_name, sf_name))
                 continue
-            self._signers.append(_JarSigner(block_name, block, sf_name, sf))
+            self._signers.append(JarSigner(block_name, block, sf_name, sf))
         if not self._signers:
-            raise _Fatal(issue("JAR_SIG_NO_SIGNATURES"))
+            raise Fatal(issue("JAR_SIG_NO_SIGNATURES"))
         if len(self._signers) > MAX_APK_SIGNERS:
-            raise _Fatal(issue("JAR_SIG_MAX_SIGNATURES_EXCEEDED", MAX_APK_SIGNERS, len(self._signers)))
+            raise Fatal(issue("JAR_SIG_MAX_SIGNATURES_EXCEEDED", MAX_APK_SIGNERS, len(self._signers)))
 
         # Every signature block must verify against its .SF; any failure ends verification.
         for signer in self._signers:
@@ -430,231 +334,15 @@ class V1Verifier:
                 self._wanted[name] = err
         self._collect = True
 
-    # -- stage 4: signature block against .SF ------------------------------------------------------
+    # -- stages 4 and 5 (apkscan.signing.v1_signers, v1_sf_checks) ---------------------------------
 
-    def _verify_block(self, signer: _JarSigner) -> None:
+    def _verify_block(self, signer: JarSigner) -> None:
         block = self._read(signer.block_entry, MAX_SIGNATURE_BLOCK_SIZE)
         signer.sf_bytes = self._read(signer.sf_entry)
-        try:
-            signed_data = pkcs7.parse_signed_data(block)
-        except pkcs7.Pkcs7DecodingError as e:
-            signer.error("JAR_SIG_PARSE_EXCEPTION", signer.block_name, e)
-            return
-        if not signed_data.signer_infos:
-            signer.error("JAR_SIG_NO_SIGNERS", signer.block_name)
-            return
-        # Before Android N only the first SignerInfo is tried; from N the first that verifies counts.
-        to_try = signed_data.signer_infos[:1] if self._min < N else signed_data.signer_infos
-        first_verified = None
-        for signer_info in to_try:
-            if not signer.bag and signed_data.certificates:
-                try:
-                    signer.bag = [pkcs7.parse_certificate(c) for c in signed_data.certificates]
-                except pkcs7.CertificateParseError as e:
-                    signer.error("JAR_SIG_PARSE_EXCEPTION", signer.block_name, e)
-                    return
-            try:
-                cert = self._verify_signer_info(signer, signed_data, signer_info)
-            except pkcs7.Pkcs7DecodingError as e:
-                signer.error("JAR_SIG_PARSE_EXCEPTION", signer.block_name, e)
-                return
-            except pkcs7.SignatureVerifyError as e:
-                signer.error("JAR_SIG_VERIFY_EXCEPTION", signer.block_name, signer.sf_name, e)
-                return
-            if signer.errors:
-                return
-            if cert is not None and first_verified is None:
-                first_verified = cert
-                digest_oid, sig_oid = signer_info.digest_algorithm.oid, signer_info.signature_algorithm.oid
-                signer.signature_digest = pkcs7.DIGEST_OID_TO_JCA.get(digest_oid, digest_oid)
-                try:
-                    signer.signature_algorithm = pkcs7.jca_signature_algorithm(digest_oid, sig_oid)
-                except Exception:  # noqa: BLE001 - it verified, so the name is known; never fail over a label
-                    signer.signature_algorithm = pkcs7.OID_NAMES.get(sig_oid, sig_oid)
-        if first_verified is None:
-            signer.error("JAR_SIG_DID_NOT_VERIFY", signer.block_name, signer.sf_name)
-            return
-        signer.certificate = first_verified
+        verify_block(signer, block, self._min, self._max)
 
-    def _verify_signer_info(self, signer: _JarSigner, signed_data: pkcs7.SignedData, si: pkcs7.SignerInfo):
-        """The signing certificate if this SignerInfo verifies against the .SF, else None."""
-        digest_oid = si.digest_algorithm.oid
-        sig_oid = si.signature_algorithm.oid
-        gaps = pkcs7.unsupported_api_levels(digest_oid, sig_oid, self._min, self._max)
-        if gaps:
-            signer.error(
-                "JAR_SIG_UNSUPPORTED_SIG_ALG",
-                signer.block_name,
-                digest_oid,
-                sig_oid,
-                _levels_text(gaps),
-                pkcs7.OID_NAMES.get(digest_oid, digest_oid),
-                pkcs7.OID_NAMES.get(sig_oid, sig_oid),
-            )
-            return None
-        cert = self._find_certificate(signer.bag, si.sid)
-        if cert is None:
-            raise pkcs7.SignatureVerifyError("Signing certificate referenced in SignerInfo not found in SignedData")
-        if cert.unsupported_critical_extension:
-            raise pkcs7.SignatureVerifyError("Signing certificate has unsupported critical extensions")
-        if cert.key_usage is not None:
-            ku = cert.key_usage
-            if not (len(ku) >= 1 and ku[0]) and not (len(ku) >= 2 and ku[1]):
-                raise pkcs7.SignatureVerifyError(
-                    "Signing certificate not authorized for use in digital signatures: keyUsage extension"
-                    " missing digitalSignature and nonRepudiation"
-                )
-        jca = pkcs7.jca_signature_algorithm(digest_oid, sig_oid)
-        public_key = pkcs7.load_public_key(cert.public_key_info)
-        pkcs7.check_key_type(public_key, jca)
-        sf = signer.sf_bytes
-        if si.signed_attrs is not None:
-            if self._min < KITKAT:
-                # Before KitKat the digest in signed attributes was not checked: such a signature does
-                # not protect the APK there, so apksig rejects it outright.
-                raise pkcs7.SignatureVerifyError(f"APKs with Signed Attributes broken on platforms with API Level < {KITKAT}")
-            attrs = pkcs7.SignedAttributes(si.signed_attrs)
-            if self._max >= N:  # content type is checked from Android N only
-                content_type = attrs.single_oid(pkcs7.OID_CONTENT_TYPE)
-                if content_type is None:
-                    raise pkcs7.SignatureVerifyError("No Content Type in signed attributes")
-                if content_type != signed_data.content_type:
-                    return None
-            expected = attrs.single_octets(pkcs7.OID_MESSAGE_DIGEST)
-            if expected is None:
-                raise pkcs7.SignatureVerifyError("No content digest in signed attributes")
-            digest_name = pkcs7.DIGEST_OID_TO_JCA.get(digest_oid)
-            if digest_name is None:
-                raise pkcs7.SignatureVerifyError(f"Unsupported digest algorithm: {digest_oid}")
-            if _digest(digest_name, sf) != expected:
-                return None
-            # Android verifies over the attributes' original encoding with the IMPLICIT [0] tag byte
-            # replaced by SET (0x31), without DER re-encoding.
-            signed = b"\x31" + si.signed_attrs[1:]
-        else:
-            signed = sf
-        return cert if pkcs7.verify_signature(public_key, jca, signed, si.signature) else None
-
-    @staticmethod
-    def _find_certificate(bag: list[pkcs7.Certificate], sid: pkcs7.IssuerAndSerial | None):
-        if sid is None:  # subjectKeyIdentifier: Android only supports issuer + serial number
-            return None
-        for cert in bag:
-            if cert.serial == sid.serial and pkcs7.names_equal(sid.issuer, cert.issuer):
-                return cert
-        return None
-
-    # -- stage 5: .SF against MANIFEST.MF ------------------------------------------------------
-
-    def _check_sf_digests(self, signer: _JarSigner) -> None:
-        """The .SF checks apksig makes after the anti-stripping check, recorded apart so that
-        finish() can order them behind it."""
-        try:
-            signer.sf_main, signer.sf_sections = jar_manifest.parse(signer.sf_bytes)
-        except jar_manifest.ManifestFormatError as e:
-            raise _Fatal(issue("VERIFICATION_INCOMPLETE", f"{signer.sf_name}: {e}")) from e
-        main = signer.sf_main
-        if main is None or main.get("Signature-Version") is None:
-            signer.error("JAR_SIG_MISSING_VERSION_ATTR_IN_SIG_FILE", signer.sf_name)
-            signer.ignored = signer.version_missing = True
-            return
-        errors, warnings = signer.digest_errors, signer.digest_warnings
-
-        def err(name, *params):
-            errors.append(issue(name, *params, signer=signer.name))
-
-        try:
-            created_by = main.get("Created-By")
-            signtool = created_by is not None and "signtool" in created_by
-            # Whole-manifest digest: a mismatch is only a warning (the sections are checked instead).
-            expected = digests_to_verify(main, "-Digest" if signtool else "-Digest-Manifest", self._min, self._max)
-            manifest_verified = bool(expected)
-            if not expected:
-                warnings.append(issue("JAR_SIG_NO_MANIFEST_DIGEST_IN_SIG_FILE", signer.sf_name, signer=signer.name))
-            for alg, digest in expected:
-                signer.sf_digests.add(alg)
-                actual = _digest(alg, self._manifest_bytes)
-                if actual != digest:
-                    warnings.append(issue("JAR_SIG_ZIP_ENTRY_DIGEST_DID_NOT_VERIFY", MANIFEST_ENTRY_NAME, alg,
-                                          signer.sf_name, _b64(actual), _b64(digest), signer=signer.name))
-                    manifest_verified = False
-            if not signtool:
-                main_section = self._manifest_main
-                for alg, digest in digests_to_verify(main, "-Digest-Manifest-Main-Attributes", self._min, self._max):
-                    signer.sf_digests.add(alg)
-                    actual = _digest(alg, main_section.bytes_of(self._manifest_bytes))
-                    if actual != digest:
-                        err("JAR_SIG_MANIFEST_MAIN_SECTION_DIGEST_DID_NOT_VERIFY", alg, signer.sf_name,
-                            _b64(actual), _b64(digest))
-            if errors:
-                return
-            names: set[str] = set()
-            for number, sf_section in enumerate(signer.sf_sections, 1):
-                name = sf_section.name
-                if name is None:
-                    err("JAR_SIG_UNNNAMED_SIG_FILE_SECTION", signer.sf_name, number)
-                    signer.ignored = True
-                    return
-                if name in names:
-                    err("JAR_SIG_DUPLICATE_SIG_FILE_SECTION", signer.sf_name, name)
-                    signer.ignored = True
-                    return
-                names.add(name)
-                if manifest_verified:
-                    continue
-                section = self._sections.get(name)
-                if section is None:
-                    err("JAR_SIG_NO_ZIP_ENTRY_DIGEST_IN_SIG_FILE", name, signer.sf_name)
-                    signer.ignored = True
-                    continue
-                self._check_section_digest(signer, sf_section, section, signtool, err)
-            signer.entry_names = names
-        except jar_manifest.Base64Error as e:
-            signer.digest_failure = e
-
-    def _check_section_digest(self, signer, sf_section: Section, section: Section, signtool: bool, err) -> None:
-        name = sf_section.name
-        expected = digests_to_verify(sf_section, "-Digest", self._min, self._max)
-        if not expected:
-            err("JAR_SIG_NO_ZIP_ENTRY_DIGEST_IN_SIG_FILE", name, signer.sf_name)
-            return
-        start, size = section.start, section.size
-        data = self._manifest_bytes
-        if signtool and size >= 2 and data[start + size - 1] == 0x0A and data[start + size - 2] == 0x0A:
-            size -= 1  # signtool digested the section without the final blank line
-        for alg, digest in expected:
-            signer.sf_digests.add(alg)
-            actual = _digest(alg, data[start : start + size])
-            if actual != digest:
-                err("JAR_SIG_MANIFEST_SECTION_DIGEST_DID_NOT_VERIFY", name, alg, signer.sf_name,
-                    _b64(actual), _b64(digest))
-
-    def _stripping_issues(self, signer: _JarSigner) -> tuple[list[SigningIssue], list[SigningIssue]]:
-        """Android N+ rejects an APK whose .SF says it was also signed with an APK Signature Scheme
-        that is not present (X-Android-APK-Signed)."""
-        errors: list[SigningIssue] = []
-        warnings: list[SigningIssue] = []
-        value = signer.sf_main.get(SF_ATTRIBUTE_ANDROID_APK_SIGNED) if signer.sf_main else None
-        found = self._found or frozenset()
-        if value is None:
-            if found:
-                warnings.append(issue("JAR_SIG_NO_APK_SIG_STRIP_PROTECTION", signer.sf_name, signer=signer.name))
-            return errors, warnings
-        supported = _supported_scheme_names(self._max)
-        if not supported:
-            return errors, warnings
-        expected: list[int] = []
-        for scheme_id in parse_apk_signed_ids(value):
-            if scheme_id in supported:
-                if scheme_id not in expected:
-                    expected.append(scheme_id)
-            else:
-                warnings.append(issue("JAR_SIG_UNKNOWN_APK_SIG_SCHEME_ID", signer.sf_name, scheme_id, signer=signer.name))
-        for scheme_id in expected:
-            if scheme_id not in found:
-                errors.append(issue("JAR_SIG_MISSING_APK_SIG_REFERENCED", signer.sf_name, scheme_id,
-                                    supported[scheme_id], signer=signer.name))
-        return errors, warnings
+    def _check_sf_digests(self, signer: JarSigner) -> None:
+        check_sf_digests(signer, self._manifest_bytes, self._manifest_main, self._sections, self._min, self._max)
 
     # -- finish: stripping check, entries, unprotected files ---------------------------------------
 
@@ -665,7 +353,7 @@ class V1Verifier:
             strip_errors: list[SigningIssue] = []
             strip_warnings: list[SigningIssue] = []
             if self._max >= N and self._found is not None:
-                strip_errors, strip_warnings = self._stripping_issues(signer)
+                strip_errors, strip_warnings = stripping_issues(signer, self._found, self._max)
             signer.warnings.extend(strip_warnings)
             if strip_errors:
                 signer.errors.extend(strip_errors)
@@ -673,7 +361,7 @@ class V1Verifier:
                 signer.entry_names = set()
                 continue
             if signer.digest_failure is not None:
-                raise _Fatal(issue("UNEXPECTED_EXCEPTION", f"IllegalArgumentException: {signer.digest_failure}"))
+                raise Fatal(issue("UNEXPECTED_EXCEPTION", f"IllegalArgumentException: {signer.digest_failure}"))
             signer.warnings.extend(signer.digest_warnings)
             signer.errors.extend(signer.digest_errors)
         if any(s.errors and not s.ignored for s in self._signers):
@@ -697,10 +385,10 @@ class V1Verifier:
                 s.ignored = True
         return True
 
-    def _verify_entries(self, signers: list[_JarSigner]) -> list[_JarSigner]:
+    def _verify_entries(self, signers: list[JarSigner]) -> list[JarSigner]:
         """Entries outside META-INF/ against the manifest, in file order (apksig sorts by local
         header offset): listed, signed by one same set of signers, data matching the digests."""
-        first_signers: list[_JarSigner] | None = None
+        first_signers: list[JarSigner] | None = None
         first_name = ""
         ordered = sorted(self._records, key=lambda r: r[1].local_header_offset)
         for name, e in ordered:
@@ -724,7 +412,7 @@ class V1Verifier:
             if expected is None:
                 expected = digests_to_verify(section, "-Digest", self._min, self._max)
             if isinstance(expected, Exception):
-                raise _Fatal(issue("UNEXPECTED_EXCEPTION", f"IllegalArgumentException: {expected}"))
+                raise Fatal(issue("UNEXPECTED_EXCEPTION", f"IllegalArgumentException: {expected}"))
             if not expected:
                 self._errors.append(issue("JAR_SIG_NO_ZIP_ENTRY_DIGEST_IN_MANIFEST", name))
                 continue
@@ -733,7 +421,7 @@ class V1Verifier:
                 self._entry_digest_algs.add(alg)
                 if actual[alg] != digest:
                     self._errors.append(issue("JAR_SIG_ZIP_ENTRY_DIGEST_DID_NOT_VERIFY", name, alg,
-                                              MANIFEST_ENTRY_NAME, _b64(actual[alg]), _b64(digest)))
+                                              MANIFEST_ENTRY_NAME, b64(actual[alg]), b64(digest)))
         if first_signers is None:
             self._errors.append(issue("JAR_SIG_NO_SIGNED_ZIP_ENTRIES"))
             return []
@@ -741,18 +429,18 @@ class V1Verifier:
 
     def _entry_digests(self, name: str, entry, expected: list[tuple[str, bytes]]) -> dict[str, bytes]:
         if name in self._entry_errors:
-            raise _Fatal(_unreadable(name, self._entry_errors[name]))
+            raise Fatal(_unreadable(name, self._entry_errors[name]))
         try:
             self._check_local_header(entry)
         except ValueError as e:
-            raise _Fatal(_unreadable(name, e)) from e
+            raise Fatal(_unreadable(name, e)) from e
         actual = self._actual.get(name)
         if actual is None or any(alg not in actual for alg, _ in expected):
             try:
                 data = self._read_entry(entry, None)
             except Exception as e:
-                raise _Fatal(_unreadable(name, e)) from e
-            actual = {alg: _digest(alg, data) for alg, _ in expected}
+                raise Fatal(_unreadable(name, e)) from e
+            actual = {alg: jca_digest(alg, data) for alg, _ in expected}
             del data
         return actual
 

@@ -7,8 +7,8 @@ v2 block = length-prefixed sequence of length-prefixed signers; signer =
 from __future__ import annotations
 
 from apkscan.signing import algorithms
-from apkscan.signing.scheme_block import (ParsedSigner, SchemeResult, check_public_key, parse_certificates,
-                                          parse_digests, parse_signatures_and_verify)
+from apkscan.signing.scheme_block import (IdRecords, ParsedSigner, SchemeResult, check_signed_records,
+                                          parse_next_signer, parse_signatures_and_verify, signers_reader)
 from apkscan.signing.wire import FormatError, Reader, id_value, lp, lp_reader_and_bytes, lp_seq, u32
 
 MAX_SIGNERS = 10  # apksig V2SchemeVerifier.MAX_APK_SIGNERS (Android enforces the same)
@@ -31,13 +31,8 @@ def parse(block_value: bytes, min_sdk: int, max_sdk: int, supported_names: dict[
     """Parse the v2 block and verify every signer's signature over its signed data.
     `found_scheme_ids` are the newer schemes found in the APK (stripping protection)."""
     result = SchemeResult("v2")
-    try:
-        signers = Reader(block_value).lp_reader()
-    except FormatError:
-        result.error("V2_SIG_MALFORMED_SIGNERS")
-        return result
-    if not signers.has_remaining():
-        result.error("V2_SIG_NO_SIGNERS")
+    signers = signers_reader(result, block_value)
+    if signers is None:
         return result
     count = 0
     while signers.has_remaining():
@@ -48,13 +43,9 @@ def parse(block_value: bytes, min_sdk: int, max_sdk: int, supported_names: dict[
                 break
             count += 1
             continue
-        signer = ParsedSigner(index=count, scheme="v2")
         count += 1
-        result.signers.append(signer)
-        try:
-            _parse_signer(signers.lp_reader(), signer, result, min_sdk, max_sdk, supported_names, found_scheme_ids)
-        except FormatError:
-            signer.error("V2_SIG_MALFORMED_SIGNER")
+        if not parse_next_signer(result, signers, lambda reader, signer: _parse_signer(
+                reader, signer, result, min_sdk, max_sdk, supported_names, found_scheme_ids)):
             return result
     if count > MAX_SIGNERS:
         result.error("V2_SIG_MAX_SIGNATURES_EXCEEDED", MAX_SIGNERS, count)
@@ -72,20 +63,12 @@ def _parse_signer(reader: Reader, signer: ParsedSigner, result: SchemeResult, mi
     digests = signed_reader.lp_reader()
     certificates = signed_reader.lp_reader()
     attributes = signed_reader.lp_reader()
-    if not parse_certificates(signer, certificates):
-        return
-    if not check_public_key(signer, public_key):
-        return
-    if not parse_digests(signer, digests):
+    if not check_signed_records(signer, certificates, public_key, digests):
         return
     expected_schemes = set()
-    count = 0
-    while attributes.has_remaining():
-        count += 1
-        try:
-            attribute = attributes.lp_reader()
-            ident = attribute.u32()
-            value = attribute.rest()
+    records = IdRecords(attributes, Reader.rest)
+    try:
+        for ident, value in records:
             signer.attributes.append((ident, value))
             if ident == STRIPPING_PROTECTION_ATTR_ID:
                 scheme_id = Reader(value).i32()
@@ -95,9 +78,9 @@ def _parse_signer(reader: Reader, signer: ParsedSigner, result: SchemeResult, mi
                     signer.warning("V2_SIG_UNKNOWN_APK_SIG_SCHEME_ID", signer.index, scheme_id)
             else:
                 signer.warning("V2_SIG_UNKNOWN_ADDITIONAL_ATTRIBUTE", ident)
-        except FormatError:
-            signer.error("V2_SIG_MALFORMED_ADDITIONAL_ATTRIBUTE", count)
-            return
+    except FormatError:
+        signer.error("V2_SIG_MALFORMED_ADDITIONAL_ATTRIBUTE", records.count)
+        return
     for scheme_id in sorted(expected_schemes):
         if scheme_id not in found_scheme_ids:
             signer.error("V2_SIG_MISSING_APK_SIG_REFERENCED", signer.index, supported_names[scheme_id])

@@ -11,8 +11,8 @@ v3.1 block is detected.
 from __future__ import annotations
 
 from apkscan.signing import algorithms, lineage as lineage_mod
-from apkscan.signing.scheme_block import (ParsedSigner, SchemeResult, check_public_key, parse_certificates,
-                                          parse_digests, parse_signatures_and_verify)
+from apkscan.signing.scheme_block import (IdRecords, ParsedSigner, SchemeResult, check_signed_records,
+                                          parse_next_signer, parse_signatures_and_verify, signers_reader)
 from apkscan.signing.wire import FormatError, Reader, id_value, lp, lp_reader_and_bytes, lp_seq, u32
 
 PROOF_OF_ROTATION_ATTR_ID = 0x3BA06F8C
@@ -32,26 +32,15 @@ def parse(block_value: bytes, scheme: str, min_sdk: int, max_sdk: int,
     and lineage. `rotation_min_sdk` is the v3.1 block's lowest signer SDK, when verifying v3
     after a v3.1 block was found."""
     result = SchemeResult(scheme)
-    try:
-        signers = Reader(block_value).lp_reader()
-    except FormatError:
-        result.error("V3_SIG_MALFORMED_SIGNERS")
+    signers = signers_reader(result, block_value)
+    if signers is None:
         return result
-    if not signers.has_remaining():
-        result.error("V3_SIG_NO_SIGNERS")
-        return result
-    count = 0
     while signers.has_remaining():
-        if count >= MAX_SIGNERS:
+        if len(result.signers) >= MAX_SIGNERS:
             result.error("APK_SIG_BLOCK_TOO_LARGE", f"more than {MAX_SIGNERS} {scheme} signers")
             return result
-        signer = ParsedSigner(index=count, scheme=scheme)
-        count += 1
-        result.signers.append(signer)
-        try:
-            _parse_signer(signers.lp_reader(), signer, result, max_sdk, rotation_min_sdk)
-        except FormatError:
-            signer.error("V3_SIG_MALFORMED_SIGNER")
+        if not parse_next_signer(result, signers, lambda reader, signer: _parse_signer(
+                reader, signer, result, max_sdk, rotation_min_sdk)):
             return result
     return result
 
@@ -78,20 +67,12 @@ def _parse_signer(reader: Reader, signer: ParsedSigner, result: SchemeResult, ma
     if signed_max != signer.max_sdk:
         signer.error("V3_MAX_SDK_VERSION_MISMATCH_BETWEEN_SIGNER_AND_SIGNED_DATA_RECORD", signer.max_sdk, signed_max)
     attributes = signed_reader.lp_reader()
-    if not parse_certificates(signer, certificates):
-        return
-    if not check_public_key(signer, public_key):
-        return
-    if not parse_digests(signer, digests):
+    if not check_signed_records(signer, certificates, public_key, digests):
         return
     rotation_attr_found = False
-    count = 0
-    while attributes.has_remaining():
-        count += 1
-        try:
-            attribute = attributes.lp_reader()
-            ident = attribute.u32()
-            value = attribute.rest()
+    records = IdRecords(attributes, Reader.rest)
+    try:
+        for ident, value in records:
             signer.attributes.append((ident, value))
             if ident == PROOF_OF_ROTATION_ATTR_ID:
                 _read_lineage(signer, value)
@@ -110,9 +91,9 @@ def _parse_signer(reader: Reader, signer: ParsedSigner, result: SchemeResult, ma
                     signer.warning("V31_ROTATION_TARGETS_DEV_RELEASE_ATTR_ON_V3_SIGNER")
             else:
                 signer.warning("V3_SIG_UNKNOWN_ADDITIONAL_ATTRIBUTE", ident)
-        except FormatError:
-            signer.error("V3_SIG_MALFORMED_ADDITIONAL_ATTRIBUTE", count)
-            return
+    except FormatError:
+        signer.error("V3_SIG_MALFORMED_ADDITIONAL_ATTRIBUTE", records.count)
+        return
     if rotation_min_sdk is not None and not rotation_attr_found:
         signer.warning("V31_ROTATION_MIN_SDK_ATTR_MISSING", rotation_min_sdk)
 
