@@ -120,8 +120,15 @@ def _scan(path: str, config: ScanConfig, display_path: str, depth: int, started:
                 entry_consumers.append(consumer)
         # One pass over the entries: each is inflated once and shared by v1 digests, YARA,
         # DEX strings and payload sniffing.
-        arc.for_each_entry(entry_consumers)
+        # In-process time bound (the batch workers also kill an APK at the full limit): stop
+        # reading entries at 80% of it so the result still says what was seen.
+        arc.for_each_entry(entry_consumers, deadline=started + 0.8 * config.limits.time_limit_s)
         ctx.signing = session.finish()
+        if arc.skipped_for_time:
+            from apkscan.analyzers.catalog_finding import catalog_finding
+
+            findings.append(catalog_finding("SCAN_TIME_LIMIT", "apkscan", {
+                "time_limit_s": config.limits.time_limit_s, "entries_not_read": arc.skipped_for_time}))
         for consumer, what in arc.consumer_errors:
             findings.append(_analyzer_failed(consumer, what, None))
 

@@ -74,3 +74,20 @@ def test_memory_guard_costs_only_that_apk(signing_corpus, tmp_path):
     got = dict(scan_many(tasks, ScanConfig(), jobs=1, time_limit_s=60, memory_mb=1024, scan_func=_greedy_scan))
     assert got[0].status == "error" and got[0].error.code == "MEMORY"
     assert got[1].status == "ok"
+
+
+def test_in_process_time_limit_gives_a_partial_result(sample_set):
+    """--jobs 0 / library use: no worker to kill the scan, so the pipeline stops reading entries
+    at its deadline and says so, instead of running unbounded."""
+    from apkscan.archive.limits import Limits
+    from apkscan.scan import scan_file
+
+    folder, _ = sample_set
+    apk = str(folder / "fake-vneid-gigabud.apk")
+    result = scan_file(apk, ScanConfig(limits=Limits(time_limit_s=0.0)))
+    assert result.status == "ok" and result.app.package  # the manifest and identity still count
+    limit = [f for f in result.findings if f.id == "SCAN_TIME_LIMIT"]
+    assert limit and limit[0].evidence["entries_not_read"] > 0
+    full = scan_file(apk, ScanConfig())
+    # entry content (DEX strings, native libraries) was not read: its YARA findings are missing
+    assert {f.id for f in full.findings if f.source == "yara"} - {f.id for f in result.findings}

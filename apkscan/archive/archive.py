@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 import zlib
 from typing import Any, Iterable, Iterator
 
@@ -88,6 +89,7 @@ class Archive:
         self.hidden_entries = hidden  # records after the EOCD count: Android never sees them
         self.hashes: dict[str, str] = {}
         self.consumer_errors: list[tuple[Any, str]] = []  # (consumer, what it raised)
+        self.skipped_for_time = 0  # entries for_each_entry left unread past its deadline
         self.total_inflated = 0
         self._by_name: dict[str, Entry] = {}
         # Android refuses duplicate names (zip_cd_entry_map.cc AddToMap -> kDuplicateEntry), so no
@@ -305,7 +307,7 @@ class Archive:
         return hashes
 
     @_guard
-    def for_each_entry(self, consumers: Iterable[Any]) -> int:
+    def for_each_entry(self, consumers: Iterable[Any], deadline: float | None = None) -> int:
         """For each entry in central-directory order that some consumer ``wants(entry)``, read it
         once and call ``consume(entry, data)`` on each wanting consumer. An entry that cannot be
         read (limits, corrupt data) becomes an anomaly and ``entry_error(entry, error)`` on the
@@ -316,12 +318,20 @@ class Archive:
         first bytes (``head``: at least HEAD_MIN bytes, or the whole entry), each gets
         ``consume_piece(entry, piece)`` for every piece (the head first) and ``end_entry(entry)``
         at the end; an error after some pieces still ends with ``entry_error``. Memory then stays
-        at a few pieces whatever the entry's size."""
+        at a few pieces whatever the entry's size.
+
+        Past ``deadline`` (a ``time.monotonic()`` value) the remaining wanted entries are not read:
+        their consumers get ``entry_error`` (code TIME_LIMIT) and ``skipped_for_time`` counts them,
+        so a scan that runs out of time still reports what it saw."""
         consumers = list(consumers)
         done = 0
         for e in self.entries:
             wanting = [c for c in consumers if self._call(c, "wants", e)]
             if not wanting:
+                continue
+            if deadline is not None and time.monotonic() > deadline:
+                self.skipped_for_time += 1
+                self._entry_failed(e, wanting, ArchiveError("TIME_LIMIT", "time limit reached before this entry was read"))
                 continue
             if (e.uncompressed_size > STREAM_MIN and self._cache.get(e.index) is None
                     and all(hasattr(c, "takes_pieces") for c in wanting)):

@@ -83,7 +83,7 @@ class _LimitExceeded(ValueError):
 def _unreadable(name: str, err: Exception) -> SigningIssue:
     """An entry v1 must read could not be: malformed (apksig throws ApkFormatException), or refused
     by apkscan's limits (then the verdict is "not verified", not "tampered")."""
-    if isinstance(err, _LimitExceeded) or getattr(err, "code", None) == "LIMIT_EXCEEDED":
+    if isinstance(err, _LimitExceeded) or getattr(err, "code", None) in ("LIMIT_EXCEEDED", "TIME_LIMIT", "MEMORY"):
         return issue("VERIFICATION_INCOMPLETE", f"{name}: {err}")
     return issue("MALFORMED_APK", f"Malformed ZIP entry: {name}: {str(err) or type(err).__name__}")
 
