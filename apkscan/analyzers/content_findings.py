@@ -32,6 +32,12 @@ def is_raw_resource(name: str) -> bool:
     return name.startswith("res/raw/") and not name.endswith("/")
 
 
+def is_content_entry(name: str) -> bool:
+    """Entries whose content YARA and the indicator extractors read: code, native libraries,
+    assets and raw resources."""
+    return is_classes_dex(name) or is_native_lib(name) or is_asset(name) or is_raw_resource(name)
+
+
 def is_dir_entry(entry: Any) -> bool:
     return bool(getattr(entry, "is_dir", False)) or str(getattr(entry, "name", "")).endswith("/")
 

@@ -20,14 +20,11 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import urlsplit
 
 from apkscan.analyzers.content_findings import (
+    is_content_entry,
     apk_path,
     display_base,
     entry_path,
-    is_asset,
-    is_classes_dex,
     is_dir_entry,
-    is_native_lib,
-    is_raw_resource,
     limit,
     make_finding,
 )
@@ -319,8 +316,7 @@ def extract_from_bytes(data: bytes, path: str, seen: Collected) -> None:
 # ---------------------------------------------------------------------------------------------
 # Entry consumer
 # ---------------------------------------------------------------------------------------------
-def wanted(name: str) -> bool:
-    return is_classes_dex(name) or is_native_lib(name) or is_asset(name) or is_raw_resource(name)
+wanted = is_content_entry  # one definition of the entries content analyzers read
 
 
 class IndicatorConsumer:

@@ -12,13 +12,11 @@ from typing import Any
 import yara
 
 from apkscan.analyzers.content_findings import (
+    is_content_entry,
     apk_path,
     declared_size,
     entry_path,
-    is_asset,
-    is_classes_dex,
     is_dir_entry,
-    is_native_lib,
     is_raw_resource,
     limit,
     make_finding,
@@ -55,8 +53,7 @@ def entry_kind(name: str, data: bytes) -> str:
     return "asset"
 
 
-def wanted(name: str) -> bool:
-    return is_classes_dex(name) or is_native_lib(name) or is_asset(name) or is_raw_resource(name)
+wanted = is_content_entry  # one definition of the entries content analyzers read
 
 
 class YaraConsumer:
