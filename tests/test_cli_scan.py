@@ -156,7 +156,7 @@ def test_scan_prints_nothing_but_the_report(golden):
 
 
 def test_text_report_carries_rules_hash_and_ioc_version(golden):
-    from apkscan.analyzers.indicators import ioc_set_version
+    from apkscan.analyzers.iocs import ioc_set_version
     from apkscan.analyzers.yara_engine import rules_sha256
 
     code, out = run("scan", str(golden), "--jobs", "0")

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from apkscan.analyzers import indicators
-from apkscan.analyzers.indicators import Collected, extract_from_bytes, extract_from_text, ioc_set_version, load_iocs
+from apkscan.analyzers import indicators, iocs
+from apkscan.analyzers.indicators import Collected, extract_from_bytes, extract_from_text
+from apkscan.analyzers.iocs import ioc_set_version, load_iocs
 from content_kit import apk_bytes, dex, elf, ids, run_content, write_apk
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"  # 9 digits ":" 35 characters (made up)
@@ -18,14 +19,14 @@ def by_id(findings, fid):
 
 
 def test_ioc_set_is_curated_from_the_intel_with_sources(shared_dir):
-    iocs = load_iocs()
+    loaded = load_iocs()
     assert ioc_set_version().startswith("vn-gov-impersonation@")
     intel = json.loads((shared_dir / "intel" / "iocs.json").read_text(encoding="utf-8"))
     domains = {x["value"].lower() for x in intel if x["type"] == "domain"}
-    assert set(iocs.domains) == domains
-    assert {x["value"].lower() for x in intel if x["type"] == "sha256"} == set(iocs.sha256)
-    assert all(ind.source.startswith("http") for ind in iocs.domains.values())
-    doc = json.loads((indicators.ioc_dir() / "vn-gov-impersonation.json").read_text(encoding="utf-8"))
+    assert set(loaded.domains) == domains
+    assert {x["value"].lower() for x in intel if x["type"] == "sha256"} == set(loaded.sha256)
+    assert all(ind.source.startswith("http") for ind in loaded.domains.values())
+    doc = json.loads((iocs.ioc_dir() / "vn-gov-impersonation.json").read_text(encoding="utf-8"))
     assert doc["curated_from"]["sha256"] == hashlib.sha256((shared_dir / "intel" / "iocs.json").read_bytes()).hexdigest()
 
 
@@ -70,6 +71,38 @@ def test_sha256_of_inner_file_matches(tmp_path, monkeypatch):
     found = run_content(write_apk(tmp_path, {"assets/blob.bin": payload}))
     hit = by_id(found, "IOC_SHA256_MATCH")
     assert [(f.path, f.evidence["sha256"], f.severity) for f in hit] == [("assets/blob.bin", digest, "critical")]
+
+
+def _with_hashes(monkeypatch, listed: dict[str, str]) -> None:
+    """The real IOC set with ``listed`` ({sha256: file kind}) as its only sha256 indicators."""
+    real = load_iocs()
+    table = {d: indicators.Indicator("sha256", d, "TestFamily", "c", "https://example.org/r", file=kind)
+             for d, kind in listed.items()}
+    monkeypatch.setattr(indicators, "load_iocs", lambda folder=None: indicators.IocSet(
+        real.version, real.domains, real.ips, table, real.urls, real.filenames))
+
+
+def test_apk_sample_hashes_match_nested_apks_only(tmp_path, monkeypatch):
+    """APK-sample hashes (``file: apk``, all of the curated set) are looked for in inner files that
+    are APKs, a DEX/APK polyglot included, and not in other inner files, which are not hashed."""
+    nested = apk_bytes({"classes.dex": dex("payload")})
+    polyglot = dex("janus") + nested
+    blob = b"not an apk" * 50
+    sha = {name: hashlib.sha256(data).hexdigest() for name, data in
+           (("nested", nested), ("polyglot", polyglot), ("blob", blob))}
+    _with_hashes(monkeypatch, {d: "apk" for d in sha.values()})
+    found = run_content(write_apk(tmp_path, {"assets/a.bin": nested, "assets/b.dex": polyglot, "assets/c.bin": blob}))
+    assert sorted((f.path, f.evidence["sha256"]) for f in by_id(found, "IOC_SHA256_MATCH")) == [
+        ("assets/a.bin", sha["nested"]), ("assets/b.dex", sha["polyglot"])]
+    _with_hashes(monkeypatch, {sha["blob"]: "any"})
+    found = run_content(write_apk(tmp_path, {"assets/c.bin": blob}, name="any.apk"))
+    assert [f.path for f in by_id(found, "IOC_SHA256_MATCH")] == ["assets/c.bin"]
+
+
+def test_curated_sha256_indicators_are_apk_sample_hashes():
+    listed = load_iocs().sha256.values()
+    assert listed and {ind.file for ind in listed} == {"apk"}
+    assert load_iocs().inner_hash_kinds == {"apk"}
 
 
 def test_sha256_of_the_apk_itself_matches(tmp_path, monkeypatch):

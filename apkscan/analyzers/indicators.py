@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import json
 import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Iterable, Mapping
 from urllib.parse import urlsplit
 
@@ -29,7 +27,7 @@ from apkscan.analyzers.content_findings import (
     make_finding,
 )
 from apkscan.analyzers.dex_strings import dex_strings_for, is_dex
-from apkscan.datafiles import samples_meta_dir
+from apkscan.analyzers.iocs import EOCD_SEARCH, Indicator, IocSet, _norm_url, load_iocs
 from apkscan.analyzers.base import EntryPassAnalyzer
 from apkscan.model import Finding
 
@@ -63,93 +61,6 @@ _TG_TAIL_RE = re.compile(r":[A-Za-z0-9_\-]{35}(?![A-Za-z0-9_\-])")
 FIREBASE_SUFFIXES = (".firebaseio.com", ".firebaseapp.com", ".web.app", ".firebasestorage.app",
                      "firebasestorage.googleapis.com", ".cloudfunctions.net")
 TELEGRAM_API_HOST = "api.telegram.org"
-
-
-# ---------------------------------------------------------------------------------------------
-# Known indicators
-# ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Indicator:
-    type: str  # domain | ip | sha256 | url | label
-    value: str
-    family: str = ""
-    campaign: str = ""
-    source: str = ""
-    confidence: str = "high"
-    note: str = ""
-
-    def evidence(self) -> dict[str, Any]:
-        return {"indicator": self.value, "type": self.type, "family": self.family, "campaign": self.campaign,
-                "source": self.source, "confidence": self.confidence}
-
-
-@dataclass(frozen=True)
-class IocSet:
-    version: str
-    domains: Mapping[str, Indicator] = field(default_factory=dict)
-    ips: Mapping[str, Indicator] = field(default_factory=dict)
-    sha256: Mapping[str, Indicator] = field(default_factory=dict)
-    urls: Mapping[str, Indicator] = field(default_factory=dict)  # normalised, see _norm_url
-    filenames: Mapping[str, Indicator] = field(default_factory=dict)  # lower-case APK file names
-
-    def match_host(self, host: str) -> Indicator | None:
-        """Exact host or any parent domain of it (an IOC domain covers its subdomains)."""
-        host = host.lower().rstrip(".")
-        while True:
-            found = self.domains.get(host)
-            if found is not None:
-                return found
-            dot = host.find(".")
-            if dot < 0:
-                return None
-            host = host[dot + 1 :]
-
-
-def _norm_url(url: str) -> str:
-    return url.lower().rstrip("/")
-
-
-def ioc_dir() -> Path:
-    return samples_meta_dir() / "iocs"
-
-
-def _indicators_of(doc: dict):
-    """Indicators of one IOC file: a flat ``indicators`` list, or ``groups`` whose ``shared``
-    fields (family, campaign, source...) apply to each of their ``indicators``."""
-    yield from doc.get("indicators", ())
-    for group in doc.get("groups", ()):
-        shared = group.get("shared", {})
-        for item in group.get("indicators", ()):
-            yield {**shared, **item}
-
-
-@lru_cache(maxsize=4)
-def load_iocs(folder: str | None = None) -> IocSet:
-    """Every samples_meta/iocs/*.json (or ``folder``) merged; first file wins on duplicates."""
-    root = Path(folder) if folder else ioc_dir()
-    kinds: dict[str, dict[str, Indicator]] = {k: {} for k in ("domain", "ip", "sha256", "url", "filename")}
-    versions = []
-    for path in sorted(root.glob("*.json")):
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        versions.append(f"{doc.get('name', path.stem)}@{doc.get('version', '0')}")
-        for raw in _indicators_of(doc):
-            ind = Indicator(raw["type"], str(raw["value"]).strip(), raw.get("family") or "", raw.get("campaign") or "",
-                            raw.get("source") or "", raw.get("confidence") or "high", raw.get("note") or "")
-            if ind.type in ("domain", "sha256"):
-                kinds[ind.type].setdefault(ind.value.lower().rstrip("."), ind)
-            elif ind.type == "ip":
-                kinds["ip"].setdefault(ind.value, ind)
-            elif ind.type == "url":
-                kinds["url"].setdefault(_norm_url(ind.value), ind)
-            elif ind.type == "label" and ind.value.lower().endswith(".apk"):
-                kinds["filename"].setdefault(ind.value.lower(), ind)
-    return IocSet("+".join(versions) or "none", kinds["domain"], kinds["ip"], kinds["sha256"], kinds["url"],
-                  kinds["filename"])
-
-
-def ioc_set_version() -> str:
-    """e.g. "vn-gov-impersonation@2026.1.0"; reported in every scan result."""
-    return load_iocs().version
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,17 +249,21 @@ class IndicatorConsumer:
 
     def consume(self, entry: Any, data: bytes) -> None:
         path = entry_path(self.ctx, entry.name)
-        self._match_file(entry, path, hashlib.sha256(data).hexdigest())
+        if self.iocs.hashes_inner(data[:4], data[-EOCD_SEARCH:]):
+            self._match_hash(path, hashlib.sha256(data).hexdigest())
+        self._match_name(entry, path)
         if is_dex(data):
             table = dex_strings_for(self.ctx.cache, path, data)
             extract_from_strings(table.strings, path, self.seen)
         else:
             extract_from_bytes(data[: self.max_bytes], path, self.seen)
 
-    def _match_file(self, entry: Any, path: str, digest: str) -> None:
+    def _match_hash(self, path: str, digest: str) -> None:
         hit = self.iocs.sha256.get(digest)
         if hit is not None:
             self.hash_hits.append((hit, path, digest))
+
+    def _match_name(self, entry: Any, path: str) -> None:
         base = entry.name.rsplit("/", 1)[-1].lower()
         if base in self.iocs.filenames:
             self.name_hits.append((self.iocs.filenames[base], path))
@@ -360,8 +275,10 @@ class IndicatorConsumer:
     def consume_piece(self, entry: Any, piece: bytes) -> None:
         state = self._piece
         if state is None or state[0] is not entry:
-            self._piece = state = (entry, hashlib.sha256(), bytearray())
-        state[1].update(piece)
+            self._piece = state = (entry, hashlib.sha256() if self.iocs.hashes_inner(piece[:4], None) else None,
+                                   bytearray())
+        if state[1] is not None:
+            state[1].update(piece)
         room = self.max_bytes - len(state[2])
         if room > 0:
             state[2].extend(piece[:room])  # consume() scans the first max_bytes too
@@ -371,7 +288,9 @@ class IndicatorConsumer:
         if state is None or state[0] is not entry:
             return
         path = entry_path(self.ctx, entry.name)
-        self._match_file(entry, path, state[1].hexdigest())
+        if state[1] is not None:
+            self._match_hash(path, state[1].hexdigest())
+        self._match_name(entry, path)
         extract_from_bytes(state[2], path, self.seen)
 
     def entry_error(self, entry: Any, error: Exception) -> None:

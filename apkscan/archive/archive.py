@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import os
 import time
-import zlib
+from apkscan.archive import zlib_impl as zlib
 from typing import Any, Iterable, Iterator
 
 from apkscan.archive.anomalies import Anomaly, AnomalyLog

@@ -6,7 +6,7 @@ consumed, never on the declared sizes.
 """
 from __future__ import annotations
 
-import zlib
+from apkscan.archive import zlib_impl as zlib
 from dataclasses import dataclass
 
 from apkscan.archive.fileio import FileReader

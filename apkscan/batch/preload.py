@@ -14,7 +14,7 @@ def preload(config: ScanConfig) -> None:
     try:
         import apkscan.scan  # noqa: F401 - the pipeline and, through it, manifest/ and signing/
         from apkscan.analyzers import default_analyzers, identity  # noqa: F401
-        from apkscan.analyzers.indicators import load_iocs
+        from apkscan.analyzers.iocs import load_iocs
         from apkscan.analyzers.yara_engine import KINDS, RulesError, load_rules
         from apkscan.manifest.quiet import silence_androguard
 

@@ -45,7 +45,7 @@ def report_meta(config, *, lang: str = "en", case: str | None = None, examiner: 
                 tool_version: str | None = None):
     """Chain-of-custody facts. A report regenerated from the case store passes the stored values
     (when and with which rules the scan ran), not today's."""
-    from apkscan.analyzers.indicators import ioc_set_version
+    from apkscan.analyzers.iocs import ioc_set_version
     from apkscan.analyzers.yara_engine import rules_sha256 as current_rules_sha256
     from apkscan.report.base import ReportMeta
 
