@@ -2,7 +2,10 @@
 """Batch benchmark (issue 8): apkscan's wall time and peak memory against the floor.
 
 The floor, measured in the same run with the same number of processes: read and SHA-256 every
-file, plus inflate every ZIP entry once (stdlib zlib) — the work no scanner can avoid.
+file, plus inflate every ZIP entry once (stdlib zlib) — the work no scanner can avoid. Also the
+"contract floor": what apkscan's report contract needs before any analysis (MD5, SHA-1 and SHA-256
+of the file, the v2/v3 content digests, inflate + CRC-32 with apkscan's zlib-ng), as a ratio to
+the floor: the least any apkscan could cost.
 
     python benchmarks/bench_batch.py --apps 200 --total-gb 4 --jobs 2 --workdir /tmp/apkscan-bench
     python benchmarks/bench_batch.py --big-apk-mb 150          # one large APK: peak memory per worker
@@ -37,14 +40,27 @@ def apk_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.apk") if p.is_file())
 
 
-def floor_one(path: str) -> int:
-    """Read + SHA-256 the file, then inflate every entry once (raw deflate)."""
+def floor_one(path: str, contract: bool = False) -> int:
+    """Read + SHA-256 the file, then inflate every entry once (raw deflate, stdlib zlib).
+
+    ``contract``: the work apkscan's report contract needs before any analysis, with apkscan's
+    inflater: MD5 + SHA-1 + SHA-256 of the file (``input``), a second SHA-256 pass over 1 MiB
+    chunks (the APK Signature Scheme v2/v3 content digests that verification recomputes), and
+    inflate + CRC-32 of every entry with zlib-ng (apkscan/archive/zlib_impl.py)."""
     import zipfile
 
-    h = hashlib.sha256()
+    if contract:
+        sys.path.insert(0, str(ROOT))
+        from apkscan.archive import zlib_impl as inflater
+        hashes = [hashlib.sha256(), hashlib.md5(), hashlib.sha1()]
+    else:
+        inflater, hashes = zlib, [hashlib.sha256()]
     with open(path, "rb") as f:
         while chunk := f.read(1 << 20):
-            h.update(chunk)
+            for h in hashes:
+                h.update(chunk)
+            if contract:
+                hashlib.sha256(b"\xa5" + len(chunk).to_bytes(4, "little") + chunk).digest()
     inflated = 0
     with zipfile.ZipFile(path) as z, open(path, "rb") as f:
         for info in z.infolist():
@@ -52,14 +68,22 @@ def floor_one(path: str) -> int:
             name_len, extra_len = int.from_bytes(f.read(2), "little"), int.from_bytes(f.read(2), "little")
             f.seek(info.header_offset + 30 + name_len + extra_len)
             remaining = info.compress_size
-            d = zlib.decompressobj(-15) if info.compress_type == 8 else None
+            d = inflater.decompressobj(-15) if info.compress_type == 8 else None
+            crc = 0
             while remaining > 0:
                 chunk = f.read(min(remaining, 1 << 20))
                 if not chunk:
                     break
                 remaining -= len(chunk)
-                inflated += len(d.decompress(chunk)) if d else len(chunk)
+                out = d.decompress(chunk) if d else chunk
+                inflated += len(out)
+                if contract:
+                    crc = inflater.crc32(out, crc)
     return inflated
+
+
+def floor_contract(path: str) -> int:
+    return floor_one(path, contract=True)
 
 
 def _children_cpu() -> float:
@@ -67,12 +91,12 @@ def _children_cpu() -> float:
     return u.ru_utime + u.ru_stime
 
 
-def measure_floor(files: list[Path], jobs: int) -> tuple[float, float]:
-    """(wall s, CPU s) of the floor over ``files`` with ``jobs`` processes."""
+def measure_floor(files: list[Path], jobs: int, work=floor_one) -> tuple[float, float]:
+    """(wall s, CPU s) of the floor (or ``work``) over ``files`` with ``jobs`` processes."""
     cpu0 = _children_cpu()
     started = time.monotonic()
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        list(pool.map(floor_one, [str(p) for p in files], chunksize=1))
+        list(pool.map(work, [str(p) for p in files], chunksize=1))
     return time.monotonic() - started, _children_cpu() - cpu0
 
 
@@ -155,17 +179,21 @@ def main() -> None:
         with open(p, "rb") as f:
             while f.read(1 << 24):
                 pass
-    floors, scans = [], []
+    floors, contracts, scans = [], [], []
     for _ in range(max(1, args.repeat)):
         floors.append(measure_floor(files, jobs))
+        contracts.append(measure_floor(files, jobs, floor_contract))
         scans.append(measure_apkscan(target, jobs, args.workdir / "bench.jsonl"))
     floor, floor_cpu = min(f[0] for f in floors), min(f[1] for f in floors)
+    contract, contract_cpu = min(c[0] for c in contracts), min(c[1] for c in contracts)
     wall, cpu = min(s[0] for s in scans), min(s[1] for s in scans)
     peak_mb, summary = max(s[2] for s in scans), scans[-1][3]
     report = {
         "files": len(files), "bytes": total, "jobs": jobs, "cpus": os.cpu_count(), "repeat": max(1, args.repeat),
         "floor_s": round(floor, 2), "apkscan_s": round(wall, 2), "ratio": round(wall / floor, 2),
         "floor_cpu_s": round(floor_cpu, 2), "apkscan_cpu_s": round(cpu, 2), "cpu_ratio": round(cpu / floor_cpu, 2),
+        "contract_floor_s": round(contract, 2), "contract_floor_ratio": round(contract / floor, 2),
+        "contract_floor_cpu_ratio": round(contract_cpu / floor_cpu, 2),
         "apkscan_MBps": round(total / wall / 1e6, 1), "peak_rss_per_process_MB": peak_mb, **summary,
     }
     print(json.dumps(report, indent=2))
