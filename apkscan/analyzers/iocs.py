@@ -65,7 +65,7 @@ class IocSet:
             return True
         # An APK, whatever it starts with (DEX/APK polyglots), has its end of central directory
         # record within the last 65,557 bytes: Android finds the central directory from there.
-        return "apk" in kinds and (tail is None or b"PK\x05\x06" in tail)
+        return "apk" in kinds and (tail is None or b"PK\x05\x06" in bytes(tail))
 
     def match_host(self, host: str) -> Indicator | None:
         """Exact host or any parent domain of it (an IOC domain covers its subdomains)."""
@@ -124,5 +124,5 @@ def load_iocs(folder: str | None = None) -> IocSet:
 
 
 def ioc_set_version() -> str:
-    """e.g. "vn-gov-impersonation@2026.1.0"; reported in every scan result."""
+    """e.g. "vn-gov-impersonation@2026.1.1"; reported in every scan result."""
     return load_iocs().version
