@@ -50,7 +50,8 @@ def floor_one(path: str, contract: bool = False) -> int:
     import zipfile
 
     if contract:
-        sys.path.insert(0, str(ROOT))
+        if str(ROOT) not in sys.path:
+            sys.path.insert(0, str(ROOT))
         from apkscan.archive import zlib_impl as inflater
         hashes = [hashlib.sha256(), hashlib.md5(), hashlib.sha1()]
     else:
@@ -59,8 +60,10 @@ def floor_one(path: str, contract: bool = False) -> int:
         while chunk := f.read(1 << 20):
             for h in hashes:
                 h.update(chunk)
-            if contract:
-                hashlib.sha256(b"\xa5" + len(chunk).to_bytes(4, "little") + chunk).digest()
+            if contract:  # a v2/v3 chunk digest: SHA-256(0xa5 || length || chunk)
+                chunk_digest = hashlib.sha256(b"\xa5" + len(chunk).to_bytes(4, "little"))
+                chunk_digest.update(chunk)
+                chunk_digest.digest()
     inflated = 0
     with zipfile.ZipFile(path) as z, open(path, "rb") as f:
         for info in z.infolist():

@@ -9,7 +9,7 @@ import sys
 from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_archive_tricks import DEX, MANIFEST, Member, build_zip
+from zip_kit import DEX, MANIFEST, Member, build_zip
 
 from apkscan.archive import Limits
 

@@ -7,7 +7,7 @@ import tracemalloc
 import zlib
 
 import pytest
-from test_archive_tricks import DEX, MANIFEST, Member, build_zip, deflate, write
+from zip_kit import DEX, MANIFEST, Member, build_zip, deflate, write
 
 import apkscan.archive.archive as archive_module
 from apkscan.archive import ArchiveError, Limits, open_archive

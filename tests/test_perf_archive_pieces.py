@@ -8,7 +8,7 @@ import tracemalloc
 import zlib
 
 import pytest
-from test_archive_tricks import MANIFEST, Member, build_zip, write
+from zip_kit import MANIFEST, Member, build_zip, write
 
 import apkscan.archive.archive as archive_module
 from apkscan.archive import ArchiveError, Limits, open_archive

@@ -11,86 +11,27 @@ import zipfile
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from apkscan.archive import open_archive
 from apkscan.signing import pkcs7
 from apkscan.signing.jar_signer import sign_v1
 from apkscan.signing.keys import SigningKey
-from apkscan.signing.v1 import V1Result, V1Verifier
+from apkscan.signing.v1 import V1Verifier
 from conftest import require_tool
-
-MAX_SDK = 2**31 - 1
-GENUINE_DEX = b"dex\n035\x00" + bytes(range(256)) * 40
-FAKE_DEX = b"dex\n035\x00" + b"steal-otp-and-bank-credentials" * 300
-
-
-def make_key(name: str, kind: str = "rsa", *, subject: str | None = None, serial: int = 0x1234,
-             issuer: str | None = None) -> SigningKey:
-    if kind == "rsa":
-        private = rsa.generate_private_key(65537, 2048)
-    elif kind == "ec":
-        private = ec.generate_private_key(ec.SECP256R1())
-    else:
-        private = dsa.generate_private_key(1024)
-    subj = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject or name)])
-    iss = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]) if issuer else subj
-    cert = (
-        x509.CertificateBuilder().subject_name(subj).issuer_name(iss).public_key(private.public_key())
-        .serial_number(serial).not_valid_before(datetime.datetime(2020, 1, 1))
-        .not_valid_after(datetime.datetime(2050, 1, 1)).sign(private, hashes.SHA256())
-    )
-    return SigningKey(name, private, (cert,))
-
-
-def cert_sha256(key: SigningKey) -> str:
-    import hashlib
-
-    return hashlib.sha256(key.certificate_der).hexdigest()
-
-
-def app_entries(dex: bytes = GENUINE_DEX) -> list[tuple[str, bytes]]:
-    return [
-        ("AndroidManifest.xml", b"\x03\x00\x08\x00" + b"\x00" * 60),
-        ("classes.dex", dex),
-        ("res/drawable/icon.png", b"\x89PNG\r\n\x1a\n" + b"\x11" * 200),
-        ("resources.arsc", b"\x02\x00\x0c\x00" + b"\x22" * 100),
-    ]
-
-
-def write_apk(path, files: list[tuple[str, bytes]]) -> str:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in files:
-            z.writestr(name, data)
-    return str(path)
-
-
-def verify(path, min_sdk: int = 14, max_sdk: int = MAX_SDK, **kw) -> V1Result:
-    with open_archive(path) as arc:
-        verifier = V1Verifier(arc, min_sdk, max_sdk, **kw)
-        arc.for_each_entry([verifier])
-        return verifier.finish()
-
-
-def names(result: V1Result) -> list[str]:
-    return [i.name for i in result.issues]
-
-
-def signed_apk(tmp_path, keys, entries=None, filename="app.apk", **kw) -> tuple[str, list[tuple[str, bytes]]]:
-    entries = entries or app_entries()
-    meta = sign_v1(entries, keys, **kw)
-    return write_apk(tmp_path / filename, entries + meta), meta
+from v1_kit import (MAX_SDK, FAKE_DEX, app_entries, attacker_key, cert_sha256, genuine_key, make_key, names, signed_apk,
+                    verify, write_apk)
 
 
 @pytest.fixture(scope="module")
 def genuine():
-    return make_key("vneid", subject="Bo Cong an VNeID")
+    return genuine_key()
 
 
 @pytest.fixture(scope="module")
 def attacker():
-    return make_key("cert")
+    return attacker_key()
 
 
 # -- round trips ---------------------------------------------------------------------------------
@@ -436,101 +377,3 @@ def test_local_header_disagreeing_with_central_directory(tmp_path, genuine):
     result = verify(tmp_path / "lfh.apk")
     assert not result.verified and names(result) == ["MALFORMED_APK"]
     assert "crc32 mismatch" in result.issues[0].message
-
-
-# -- hand-made .SF files: the checks between the signature file and the manifest ---------------
-
-
-def _b64_sha1(data: bytes) -> str:
-    import base64
-    import hashlib
-
-    return base64.b64encode(hashlib.sha1(data).digest()).decode()
-
-
-def _custom_sf_apk(tmp_path, key, sf_builder, name="sf.apk", entries=None):
-    """Sign a .SF made by ``sf_builder(manifest_bytes, sections)`` with ``key`` (SHA-1)."""
-    from apkscan.signing import jar_manifest
-    from apkscan.signing.jar_signer import build_manifest, sign_signature_file
-
-    entries = entries or app_entries()
-    manifest, sections = build_manifest(entries, "SHA-1")
-    sf = sf_builder(manifest, sections)
-    block = sign_signature_file(key, sf, "SHA-1")
-    files = entries + [("META-INF/MANIFEST.MF", manifest), ("META-INF/CERT.SF", sf), ("META-INF/CERT.RSA", block)]
-    assert jar_manifest.parse(sf)[0] is not None
-    return write_apk(tmp_path / name, files)
-
-
-def _sf(main: dict, sections: dict, version=True) -> bytes:
-    from apkscan.signing import jar_manifest
-
-    out = jar_manifest.write_main_section(("Signature-Version", "1.0"), main) if version else \
-        jar_manifest.write_main_section(("Created-By", "x"), main)
-    for entry, attrs in sections.items():
-        out += jar_manifest.write_individual_section(entry, attrs)
-    return out
-
-
-def _per_section(sections, skip=()):
-    return {n: {"SHA1-Digest": _b64_sha1(b)} for n, b in sections.items() if n not in skip}
-
-
-def test_sf_without_whole_manifest_digest(tmp_path, attacker):
-    path = _custom_sf_apk(tmp_path, attacker, lambda m, s: _sf({}, _per_section(s)))
-    result = verify(path)
-    assert result.verified
-    assert [w.name for w in result.warnings] == ["JAR_SIG_NO_MANIFEST_DIGEST_IN_SIG_FILE"]
-
-
-def test_sf_main_attributes_digest_checked(tmp_path, attacker):
-    path = _custom_sf_apk(tmp_path, attacker, lambda m, s: _sf(
-        {"SHA1-Digest-Manifest": _b64_sha1(m), "SHA1-Digest-Manifest-Main-Attributes": _b64_sha1(b"other")},
-        _per_section(s)))
-    assert names(verify(path)) == ["JAR_SIG_MANIFEST_MAIN_SECTION_DIGEST_DID_NOT_VERIFY"]
-
-
-def test_sf_without_signature_version_is_ignored(tmp_path, attacker):
-    path = _custom_sf_apk(tmp_path, attacker, lambda m, s: _sf({"SHA1-Digest-Manifest": _b64_sha1(m)},
-                                                              _per_section(s), version=False))
-    result = verify(path)
-    assert names(result) == ["JAR_SIG_NO_SIGNATURES"]
-    assert [w.name for w in result.warnings] == ["JAR_SIG_MISSING_VERSION_ATTR_IN_SIG_FILE"]
-
-
-def test_signtool_digest_attribute(tmp_path, attacker):
-    """Netscape signtool wrote the manifest digest as "SHA1-Digest" in the main section."""
-    path = _custom_sf_apk(tmp_path, attacker, lambda m, s: _sf(
-        {"Created-By": "signtool (signtool 1.3)", "SHA1-Digest": _b64_sha1(m)}, _per_section(s)))
-    assert verify(path).verified
-
-
-def test_entry_missing_from_sf(tmp_path, attacker):
-    path = _custom_sf_apk(tmp_path, attacker, lambda m, s: _sf({}, _per_section(s, skip={"classes.dex"})))
-    assert names(verify(path)) == ["JAR_SIG_ZIP_ENTRY_NOT_SIGNED"]
-
-
-def test_sf_section_for_unknown_entry_ignores_signer(tmp_path, attacker):
-    def build(m, s):
-        sections = _per_section(s)
-        sections["ghost.dex"] = {"SHA1-Digest": _b64_sha1(b"x")}
-        return _sf({}, sections)
-
-    result = verify(_custom_sf_apk(tmp_path, attacker, build))
-    assert names(result) == ["JAR_SIG_NO_SIGNATURES"]
-    assert "JAR_SIG_NO_ZIP_ENTRY_DIGEST_IN_SIG_FILE" in [w.name for w in result.warnings]
-
-
-def test_signers_covering_different_entries(tmp_path, genuine, attacker):
-    """Android requires every entry to be signed by the same set of signers."""
-    from apkscan.signing.jar_signer import build_manifest, sign_signature_file
-
-    entries = app_entries()
-    manifest, sections = build_manifest(entries, "SHA-1")
-    full = _sf({}, _per_section(sections))
-    partial = _sf({}, _per_section(sections, skip={"resources.arsc"}))
-    files = entries + [("META-INF/MANIFEST.MF", manifest),
-                       ("META-INF/A.SF", full), ("META-INF/A.RSA", sign_signature_file(genuine, full, "SHA-1")),
-                       ("META-INF/B.SF", partial), ("META-INF/B.RSA", sign_signature_file(attacker, partial, "SHA-1"))]
-    result = verify(write_apk(tmp_path / "two.apk", files))
-    assert names(result) == ["JAR_SIG_ZIP_ENTRY_SIGNERS_MISMATCH"]

@@ -4,6 +4,7 @@ refused, the same stream end and leftover input. Checked on mutated and truncate
 streams and on every deflated entry of the malformed corpus."""
 from __future__ import annotations
 
+import hashlib
 import os
 import struct
 import zipfile
@@ -18,20 +19,23 @@ from apkscan.archive import zlib_impl
 TEXTS = [os.urandom(3000), b"abc" * 5000, bytes(range(256)) * 40, b""]
 
 
-def _inflate(lib, stream: bytes, max_length: int):
-    """Drive a decompressobj the way archive/inflate.py does (bounded steps, unconsumed tail)."""
+def _inflate(lib, stream: bytes, max_length: int, cap: int = 64 << 20):
+    """Drive a decompressobj the way archive/inflate.py does (bounded steps, unconsumed tail), up
+    to ``cap`` bytes out (a bomb is compared on its first ``cap`` bytes); the output is kept as
+    its length and SHA-256."""
     d = lib.decompressobj(-15)
-    out, data = [], stream
+    out, produced, data = hashlib.sha256(), 0, stream
     try:
-        while True:
+        while produced <= cap:
             chunk = d.decompress(data, max_length)
-            out.append(chunk)
+            out.update(chunk)
+            produced += len(chunk)
             data = d.unconsumed_tail
             if d.eof or (not data and not chunk):
                 break
     except lib.error:
-        return ("refused", b"".join(out))
-    return ("ok", b"".join(out), d.eof, d.unused_data)
+        return ("refused", produced, out.hexdigest())
+    return ("ok", produced, out.hexdigest(), d.eof, d.unused_data)
 
 
 def _raw_deflate(data: bytes, level: int) -> bytes:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol
 
 from apkscan.model import AppFacts, Finding, SigningResult
 
@@ -28,6 +28,13 @@ class ScanContext:
     display_path: str = ""  # "outer.apk!assets/x.apk" for nested payloads
     depth: int = 0
     cache: dict[str, Any] = field(default_factory=dict)
+
+    def shared(self, key: str, build: Callable[[], Any]) -> Any:
+        """``cache[key]``, built by ``build()`` the first time an analyzer asks for it."""
+        found = self.cache.get(key)
+        if found is None:
+            found = self.cache[key] = build()
+        return found
 
 
 class Analyzer(Protocol):

@@ -66,8 +66,4 @@ def build(facts: AppFacts, report: ComponentReport) -> Capabilities:
 
 
 def capabilities(ctx: ScanContext) -> Capabilities:
-    cached = ctx.cache.get(CACHE_KEY)
-    if cached is None:
-        cached = build(ctx.facts, component_report(ctx))
-        ctx.cache[CACHE_KEY] = cached
-    return cached
+    return ctx.shared(CACHE_KEY, lambda: build(ctx.facts, component_report(ctx)))

@@ -359,11 +359,7 @@ def build_report(facts: AppFacts, read: Callable[[str], tuple[Node | None, str |
 
 
 def component_report(ctx: ScanContext) -> ComponentReport:
-    cached = ctx.cache.get(CACHE_KEY)
-    if cached is None:
-        cached = build_report(ctx.facts, reader_for(ctx))
-        ctx.cache[CACHE_KEY] = cached
-    return cached
+    return ctx.shared(CACHE_KEY, lambda: build_report(ctx.facts, reader_for(ctx)))
 
 
 # ---------------------------------------------------------------- findings

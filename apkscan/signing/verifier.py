@@ -36,6 +36,7 @@ from apkscan.signing.carried import carried_certificates, has_jar_signature, uno
 from apkscan.signing.certs import signer_from_der
 from apkscan.signing.digests import ContentDigester
 from apkscan.signing.issues import make
+from apkscan.signing.outcome import Outcome, verified_algorithms, verified_signers
 
 from apkscan.signing.scheme_block import SchemeResult, check_integrity
 
@@ -334,18 +335,10 @@ def _prepare_stamp(state: _State) -> None:
 
 # --- after the passes ---------------------------------------------------------------------------
 
-@dataclass
-class _Outcome:
-    errors: list[SigningIssue] = field(default_factory=list)
-    warnings: list[SigningIssue] = field(default_factory=list)
-    verified_schemes: dict[str, SchemeResult] = field(default_factory=dict)
-    v1_result: object | None = None
-
-
 def _finish(state: _State) -> SigningResult:
     if state.fatal:
         return _stopped_result(state)
-    out = _Outcome()
+    out = Outcome()
     digests = state.digester.results if state.digester is not None else {}
     stopped = False
     for stage in state.stages:
@@ -373,7 +366,7 @@ def _finish(state: _State) -> SigningResult:
     return _build_result(state, out)
 
 
-def _finish_rest(state: _State, out: _Outcome) -> None:
+def _finish_rest(state: _State, out: Outcome) -> None:
     if state.max_sdk >= SDK_O and state.target_sandbox > 1 and not state.found:
         out.errors.append(make("NO_SIG_FOR_TARGET_SANDBOX_VERSION", state.target_sandbox))
     if state.v1 is not None:
@@ -397,7 +390,7 @@ def _finish_rest(state: _State, out: _Outcome) -> None:
 LIMIT_ISSUES = frozenset({"VERIFICATION_INCOMPLETE", "APK_SIG_BLOCK_TOO_LARGE"})
 
 
-def _build_result(state: _State, out: _Outcome) -> SigningResult:
+def _build_result(state: _State, out: Outcome) -> SigningResult:
     verified: bool | None = not out.errors
     if out.errors and all(e.name in LIMIT_ISSUES for e in out.errors):
         verified = None
@@ -410,7 +403,7 @@ def _build_result(state: _State, out: _Outcome) -> SigningResult:
             schemes.append(name)
     if state.v4 is not None and state.v4.verified:
         schemes.append("v4")
-    signers = _signers(out)
+    signers = verified_signers(out)
     lineage = ()
     source = out.verified_schemes.get("v3.1") or out.verified_schemes.get("v3")
     if source is not None and source.lineage is not None:
@@ -424,7 +417,7 @@ def _build_result(state: _State, out: _Outcome) -> SigningResult:
         lineage=lineage,
         blocks_present=_present(state, v1),
         extracted_certificates=_extracted(state, out),
-        algorithms=_algorithms(out) if verified else (),
+        algorithms=verified_algorithms(out) if verified else (),
     )
 
 
@@ -446,45 +439,7 @@ def _stopped_result(state: _State) -> SigningResult:
                          blocks_present=_present(state), extracted_certificates=carried)
 
 
-def _algorithms(out: _Outcome) -> tuple[dict, ...]:
-    """What each verified scheme's signers rest on (apkscan.signing.result explains the shape)."""
-    found: list[dict] = []
-    v1 = out.v1_result
-    if v1 is not None and v1.verified:
-        found.extend(getattr(v1, "algorithms", ()))
-    for name in ("v2", "v3", "v3.1"):
-        result = out.verified_schemes.get(name)
-        for signer in result.signers if result is not None else ():
-            if signer.cert is None:
-                continue
-            for alg in signer.verified_algorithms:
-                found.append({
-                    "scheme": name,
-                    "cert_sha256": hashlib.sha256(signer.cert).hexdigest(),
-                    "signature_algorithm": alg.name,
-                    "signature_digest": alg.hash_name.upper().replace("SHA", "SHA-"),
-                    "content_digests": [alg.digest],
-                })
-    return tuple(found)
-
-
-def _signers(out: _Outcome) -> tuple[Signer, ...]:
-    """apksig's choice: the v3.1 signer, else the v3 signer (the newest SDK's), else all v2
-    signers, else all v1 signers, taken from schemes that verified over the content."""
-    for name in ("v3.1", "v3"):
-        result = out.verified_schemes.get(name)
-        if result is not None:
-            return (signer_from_der(result.signers[-1].cert),)
-    v2 = out.verified_schemes.get("v2")
-    if v2 is not None:
-        return tuple(signer_from_der(s.cert) for s in v2.signers)
-    v1 = out.v1_result
-    if v1 is not None and v1.verified:
-        return tuple(v1.signers)
-    return ()
-
-
-def _extracted(state: _State, out: _Outcome) -> tuple[Signer, ...]:
+def _extracted(state: _State, out: Outcome) -> tuple[Signer, ...]:
     seen: dict[str, Signer] = {}
 
     def add_der(der: bytes) -> None:
